@@ -1,0 +1,1 @@
+"""Readers and writers of files: import formats in, exports out."""
