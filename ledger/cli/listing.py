@@ -1,0 +1,99 @@
+"""`ledger list` and `ledger show`: read the record."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from ledger.cli.common import echo, open_ledger
+from ledger.cli.render import OutputFormat, render_record, render_rows
+from ledger.domain import ConcessionKind, Status
+
+FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+
+
+class What(StrEnum):
+    """What `ledger list` lists."""
+
+    CONCESSIONS = "concessions"
+    EXCHANGES = "exchanges"
+    PARTIES = "parties"
+    SOURCES = "sources"
+    ALIASES = "aliases"
+    TOTALS = "totals"
+    CLAIMS = "claims"
+
+
+COLUMNS = {
+    What.CONCESSIONS: [
+        "id",
+        "giver",
+        "receiver",
+        "kind",
+        "summary",
+        "quantity",
+        "unit",
+        "status",
+        "date",
+        "exchanges",
+        "citations",
+    ],
+    What.EXCHANGES: ["id", "title", "sides", "links"],
+    What.PARTIES: ["id", "name", "kind", "acts_for", "aliases"],
+    What.SOURCES: ["id", "title", "publisher", "published", "relays", "citations"],
+    What.ALIASES: ["id", "party", "name", "source", "script"],
+    What.TOTALS: ["id", "source", "giver", "kind", "value", "unit", "since", "until"],
+    What.CLAIMS: ["id", "record", "attribute", "value", "source", "rank"],
+}
+
+
+def register(app: typer.Typer) -> None:
+    """Add the commands to the app."""
+    app.command("list")(list_records)
+    app.command("show")(show)
+
+
+def list_records(
+    ctx: typer.Context,
+    what: Annotated[What, typer.Argument(help="What to list.")] = What.CONCESSIONS,
+    kind: Annotated[ConcessionKind | None, typer.Option("--kind", help="Only this kind.")] = None,
+    giver: Annotated[str | None, typer.Option("--giver", help="Only given by this party.")] = None,
+    receiver: Annotated[str | None, typer.Option("--receiver", help="Only received by this party.")] = None,
+    status: Annotated[Status | None, typer.Option("--status", help="Only in this status.")] = None,
+    unpaired: Annotated[bool, typer.Option("--unpaired", help="Only concessions in no exchange.")] = False,
+    since: Annotated[str | None, typer.Option("--since", help="Dated on or after (YYYY[-MM[-DD]]).")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Dated on or before (YYYY[-MM[-DD]]).")] = None,
+    all_records: Annotated[bool, typer.Option("--all", help="Include retracted records.")] = False,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most this many rows.")] = None,
+    fmt: FormatOpt = OutputFormat.TABLE,
+) -> None:
+    """List concessions (filtered), or exchanges, parties, sources, aliases, totals or claims."""
+    from ledger.domain import FuzzyDate
+    from ledger.ops import queries
+
+    with open_ledger(ctx, write=False) as session:
+        if what is What.CONCESSIONS:
+            filters = queries.ConcessionFilter(
+                kind=kind, giver=giver, receiver=receiver, status=status, unpaired=unpaired,
+                since=FuzzyDate.parse(since) if since else None, until=FuzzyDate.parse(until) if until else None,
+                include_retracted=all_records, limit=limit,
+            )  # fmt: skip
+            rows = queries.list_concessions(session, filters)
+        else:
+            rows = queries.LISTS[what.value](session, all_records)[:limit]
+    echo(render_rows(rows, COLUMNS[what], fmt, title=what.value))
+
+
+def show(
+    ctx: typer.Context,
+    id: Annotated[str, typer.Argument(help="ID of any record.")],
+    fmt: FormatOpt = OutputFormat.TABLE,
+) -> None:
+    """Show one record with its citations, claims, exchange and counterparts."""
+    from ledger.ops.queries import show as show_record
+
+    with open_ledger(ctx, write=False) as session:
+        record = show_record(session, id)
+    echo(render_record(record, fmt))
