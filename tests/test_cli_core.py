@@ -1,0 +1,272 @@
+"""The core commands through the real Typer app on real SQLite files."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SEEDS, Run, checksum
+
+
+def test_help_lists_every_command_and_version(run: Run) -> None:
+    result = run("--help")
+    assert result.exit_code == 0
+    for command in ("init", "add", "list", "show", "link", "unlink", "import", "audit", "party", "source", "alias"):
+        assert f"  {command} " in result.stdout
+    assert run("--version").stdout.startswith("ledger ")
+
+
+def test_missing_database_is_refused_and_not_created(run: Run, db_path: Path) -> None:
+    result = run("list")
+    assert result.exit_code == 4
+    assert "no ledger at" in result.stderr and "ledger init" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not db_path.exists()
+
+
+def test_uninitialised_file_is_refused(run: Run, db_path: Path) -> None:
+    sqlite3.connect(db_path).close()
+    result = run("list")
+    assert result.exit_code == 4
+    assert "not an initialised ledger" in result.stderr and "ledger init" in result.stderr
+
+
+def test_newer_schema_is_refused(run: Run, ledger_db: Path) -> None:
+    with sqlite3.connect(ledger_db) as connection:
+        connection.execute("UPDATE alembic_version SET version_num = '9999'")
+    result = run("list")
+    assert result.exit_code == 4
+    assert "newer than this version" in result.stderr
+    assert run("init").exit_code == 4
+
+
+def test_not_a_database_is_refused(run: Run, db_path: Path) -> None:
+    db_path.write_bytes(b"this is not a database" * 100)
+    result = run("list")
+    assert result.exit_code == 4
+    assert "Traceback" not in result.stderr
+
+
+def test_init_is_idempotent(run: Run, ledger_db: Path) -> None:
+    result = run("init")
+    assert result.exit_code == 0
+    assert "up to date" in result.stdout
+
+
+def test_sqlite_connection_settings(ledger_db: Path) -> None:
+    from ledger.db import make_engine, resolve_url
+
+    engine = make_engine(resolve_url(str(ledger_db)))
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+    engine.dispose()
+
+
+def test_add_list_show(run: Run, small: Path) -> None:
+    rows = run("list", "--format", "json").json()
+    assert [r["id"] for r in rows] == ["potash", "release"]
+    release = rows[1]
+    assert release["quantity"] == 123 and release["unit"] == "person"
+    assert release["date"] == {
+        "text": "early Saturday", "value": None, "precision": "unknown", "shown": 'unknown, reported "early Saturday"'
+    }  # fmt: skip
+    assert release["citations"][0]["quote"] == "Belarus released 123 prisoners early Saturday."
+    shown = run("show", "release", "--format", "json").json()
+    assert shown["giver"] == "by" and shown["status_history"][0]["status"] == "delivered"
+    assert run("show", "lukashenko", "--format", "json").json()["acts_for"] == "by"
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "jsonl", "csv", "markdown"])
+def test_every_list_format(run: Run, small: Path, fmt: str) -> None:
+    for what in ("concessions", "exchanges", "parties", "sources", "aliases", "totals", "claims"):
+        result = run("list", what, "--format", fmt)
+        assert result.exit_code == 0, result.stderr
+
+
+def test_list_filters(run: Run, small: Path) -> None:
+    def ids(*args: str) -> list[str]:
+        return [r["id"] for r in run("list", *args, "--format", "json").json()]
+
+    assert ids("--giver", "us") == ["potash"]
+    assert ids("--kind", "prisoner_release") == ["release"]
+    assert ids("--status", "delivered") == ["potash", "release"]
+    assert ids("--unpaired") == ["potash", "release"]
+    assert ids("--limit", "1") == ["potash"]
+    run("add", "--id", "dated", "--giver", "by", "--receiver", "us", "--kind", "aid", "--summary", "aid",
+        "--status", "promised", "--date", "2025-12")  # fmt: skip
+    assert ids("--since", "2025-12-31") == ["dated"]  # a month-precision date may fall on the 31st
+    assert ids("--since", "2026-01") == []
+    assert ids("--until", "2025-11") == []
+    unknown = run("list", "--giver", "belrus")
+    assert unknown.exit_code == 3 and "did you mean" in unknown.stderr
+
+
+def test_unknown_party_names_the_closest(run: Run, small: Path) -> None:
+    result = run(
+        "add", "--giver", "luka", "--receiver", "uss", "--kind", "aid", "--summary", "s", "--status", "offered"
+    )
+    assert result.exit_code == 3
+    assert "giver: no party with ID 'luka'" in result.stderr and "lukashenko" in result.stderr
+    assert "receiver: no party with ID 'uss'" in result.stderr and "us" in result.stderr
+
+
+BAD_ADDS = [
+    (["--quantity", "5_000", "--unit", "person"], "--quantity"),
+    (["--quantity", "-5", "--unit", "person"], "greater than or equal to 0"),
+    (["--quantity", "true", "--unit", "person"], "--quantity"),
+    (["--quantity", "12"], "needs a unit"),
+    (["--date", "2023-02-29"], "not a real date"),
+    (["--kind", "bribe"], "--kind"),
+    (["--status", "done"], "--status"),
+    (["--quote", "words without a source"], "need --source"),
+    (["--source", "nowhere"], "no source with ID 'nowhere'"),
+    (["--id", "release"], "already exists"),
+    (["--id", "Bad ID"], "--id"),
+]
+
+
+@pytest.mark.parametrize(("extra", "message"), BAD_ADDS)
+def test_bad_input_is_refused_and_changes_nothing(run: Run, small: Path, extra: list[str], message: str) -> None:
+    before = checksum(small)
+    args = {"--giver": "by", "--receiver": "us", "--kind": "aid", "--summary": "s", "--status": "offered"}
+    for i in range(0, len(extra), 2):
+        args[extra[i]] = extra[i + 1]
+    result = run("add", *[x for pair in args.items() for x in pair])
+    assert result.exit_code == 3, result.stdout
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert checksum(small) == before
+
+
+def test_usage_errors_exit_2(run: Run, small: Path) -> None:
+    assert run("add", "--giver", "by").exit_code == 2
+    assert run("list", "nonsense").exit_code == 2
+
+
+def test_link_and_unlink(run: Run, small: Path) -> None:
+    result = run("link", "release", "potash", "--source", "san", "--quote", "In return")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.strip() == "link-release--potash"
+    exchanges = run("list", "exchanges", "--format", "json").json()
+    assert exchanges[0]["sides"] == {"by": ["release (delivered)"], "us": ["potash (delivered)"]}
+    assert run("list", "--unpaired", "--format", "json").json() == []
+    again = run("link", "release", "potash")
+    assert again.exit_code == 3 and "already linked" in again.stderr
+    assert run("unlink", "release", "potash", "--reason", "source withdrew it").exit_code == 0
+    assert len(run("list", "--unpaired", "--format", "json").json()) == 2
+    link = run("show", "link-release--potash", "--format", "json").json()
+    assert link["retracted"] is True
+
+
+def test_link_needs_two_sides(run: Run, small: Path) -> None:
+    run("add", "--id", "more", "--giver", "lukashenko", "--receiver", "us", "--kind", "prisoner_release",
+        "--summary", "more", "--status", "promised")  # fmt: skip
+    result = run("link", "release", "more")
+    assert result.exit_code == 3 and "side of by" in result.stderr  # Lukashenko acts for Belarus
+
+
+def test_import_seeds_is_idempotent_and_lists_citations(run: Run, ledger_db: Path) -> None:
+    first = run("import", str(SEEDS))
+    assert first.exit_code == 0, first.stderr
+    assert "0 unchanged" in first.stdout
+    before = checksum(ledger_db)
+    second = run("import", str(SEEDS))
+    assert second.exit_code == 0 and "added 0 records and 0 links" in second.stdout
+    assert checksum(ledger_db) == before
+    rows = {r["id"]: r for r in run("list", "--format", "json").json()}
+    release = rows["by-releases-123-prisoners"]
+    assert release["quantity"] == 123 and release["status"] == "delivered"
+    assert {c["source"] for c in release["citations"]} == {"san-belarus-frees-123", "gaze-belarus-example"}
+    assert rows["by-promises-release-14-more"]["status"] == "promised"
+
+
+def test_import_errors_name_file_line_and_field(run: Run, ledger_db: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "parties:\n"
+        "  - id: by\n"
+        "    name: Belarus\n"
+        "    kind: state\n"
+        "concessions:\n"
+        "  - id: c1\n"
+        "    giver: by\n"
+        "    receiver: nobody\n"
+        "    kind: prisoner_release\n"
+        "    summary: x\n"
+        "    status: delivered\n"
+        "    quantity: 5_000\n"
+        "    unit: person\n"
+    )
+    before = checksum(ledger_db)
+    result = run("import", str(bad))
+    assert result.exit_code == 3
+    assert f"{bad}:12: concessions[0].quantity" in result.stderr
+    assert checksum(ledger_db) == before
+    bad.write_text(bad.read_text().replace("5_000", "5000"))
+    result = run("import", str(bad))
+    assert result.exit_code == 3
+    assert f"{bad}:6: concessions[0]" in result.stderr and "receiver: no party with ID 'nobody'" in result.stderr
+    assert run("list", "parties", "--format", "json").json() == []  # the valid party was not kept either
+
+
+def test_import_refuses_a_changed_record(run: Run, seeded: Path, tmp_path: Path) -> None:
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(SEEDS.read_text(encoding="utf-8").replace("value: 156", "value: 157"), encoding="utf-8")
+    before = checksum(seeded)
+    result = run("import", str(changed))
+    assert result.exit_code == 3 and "san-156-since-november already exists (differs in: value)" in result.stderr
+    assert checksum(seeded) == before
+
+
+def test_dry_run_writes_nothing(run: Run, ledger_db: Path) -> None:
+    before = checksum(ledger_db)
+    result = run("import", "--dry-run", str(SEEDS))
+    assert result.exit_code == 0 and "would add" in result.stdout
+    assert checksum(ledger_db) == before
+    assert run("list", "--format", "json").json() == []
+
+
+def test_basic_audit_of_seeds(run: Run, seeded: Path) -> None:
+    result = run("audit", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    findings = result.json()
+    unpaired = {f["record"] for f in findings if f["check"] == "unpaired"}
+    assert "us-considers-zepbound-for-lukashenko" in unpaired
+    assert "by-releases-123-prisoners" not in unpaired
+    assert run("audit", "--fail-on", "info").exit_code == 1
+    assert run("audit", "--check", "nope").exit_code == 3
+
+
+def test_every_write_is_journalled(run: Run, small: Path) -> None:
+    with sqlite3.connect(small) as connection:
+        ops = [row[0] for row in connection.execute("SELECT op FROM journal ORDER BY seq")]
+        authors = {row[0] for row in connection.execute("SELECT author FROM journal")}
+    assert ops == ["add_party", "add_party", "add_party", "add_source", "add_concession", "add_concession"]
+    assert authors == {"tester"}
+
+
+def test_journal_rejects_update_and_delete(small: Path) -> None:
+    with sqlite3.connect(small) as connection:
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            connection.execute("UPDATE journal SET author = 'mallory'")
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            connection.execute("DELETE FROM journal")
+
+
+def test_views_answer_plain_sql(seeded: Path) -> None:
+    with sqlite3.connect(seeded) as connection:
+        row = connection.execute(
+            "SELECT giver_name, receiver_name, quantity, exchange, counterparts FROM v_concessions "
+            "WHERE id = 'by-releases-123-prisoners'"
+        ).fetchone()
+        assert row[:4] == ("Belarus", "United States", 123, "exchange-123-for-potash")
+        assert "potash" in row[4]
+        sides = connection.execute("SELECT side, concessions FROM v_sides WHERE exchange = 'exchange-123-for-potash'")
+        assert dict(sides.fetchall()) == {"by": 1, "us": 3}
+        assert connection.execute("SELECT count(*) FROM v_exchanges").fetchone()[0] > 0
+        assert connection.execute("SELECT count(*) FROM v_citations").fetchone()[0] > 0
+        assert connection.execute("SELECT count(*) FROM v_links WHERE basis = 'stated'").fetchone()[0] >= 3
