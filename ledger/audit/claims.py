@@ -67,8 +67,8 @@ def _conflicting(session: Session) -> dict[tuple[str, str, str], list[_Claim]]:
         .order_by(target.slug, Claim.attribute, Claim.slug)
     ).all()
     result: dict[tuple[str, str, str], list[_Claim]] = defaultdict(list)
-    for record_type, record, attribute, slug, value, source, name, rank, reason in rows:
-        result[(record_type.value, record, attribute)].append(_Claim(slug, value, source, name, rank, reason))
+    for record_type, record, attribute, slug, value, source_id, name, rank, reason in rows:
+        result[(record_type.value, record, attribute)].append(_Claim(slug, value, source_id, name, rank, reason))
     return result
 
 

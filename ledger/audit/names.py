@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, aliased
 from ledger.audit.registry import AuditOptions, Finding, Severity, check
 from ledger.domain import PartyKind
 from ledger.models import Alias, AliasJudgement, Party
+from ledger.ops.judgements import name_pair as pair_key
 
 _FOLDS = (
     ("'", ""), ("kh", "h"), ("zh", "z"), ("sch", "sh"), ("ts", "t"), ("tz", "t"), ("ck", "k"), ("ph", "f"),
@@ -158,12 +159,6 @@ def _names(session: Session) -> list[Name]:
 def _judged(session: Session) -> set[tuple[str, str]]:
     rows = session.execute(select(AliasJudgement.name_a, AliasJudgement.name_b)).all()
     return {pair_key(a, b) for a, b in rows}
-
-
-def pair_key(a: str, b: str) -> tuple[str, str]:
-    """The order-free, case-free key of a pair of names (how judgements are matched)."""
-    x, y = sorted((" ".join(a.split()).casefold(), " ".join(b.split()).casefold()))
-    return (x, y)
 
 
 def _finding(a: Name, b: Name) -> Finding:
