@@ -30,7 +30,8 @@ def unpaired(session: Session, _options: AuditOptions) -> Iterator[Finding]:
         severity = Severity.INFO if status is Status.CONSIDERED else Severity.WARNING
         yield Finding(
             "unpaired", severity, "concession", slug,
-            f"{giver_name}: {summary!r} ({status}) is in no exchange; nothing recorded was given in return",
+            f'{giver_name}: "{summary}" ({status.value.replace("_", " ")}) is in no exchange; nothing recorded '
+            "was given in return",
             {"status": status.value},
         )  # fmt: skip
 
@@ -74,14 +75,15 @@ def one_sided(session: Session, _options: AuditOptions) -> Iterator[Finding]:
         if len(giving) < 2:
             who = f"only {giving[0].name} gave anything" if giving else "no side gave anything"
             yield Finding("one-sided", Severity.WARNING, "exchange", slug,
-                          f"{title!r}: {who}; what was given in return is not recorded", details)  # fmt: skip
+                          f'"{title}": {who}; what was given in return is not recorded', details)  # fmt: skip
             continue
         done = [s.name for s in giving if s.delivered]
         owing = [s.name for s in giving if not s.delivered]
         if done and owing:
             yield Finding(
                 "one-sided", Severity.WARNING, "exchange", slug,
-                f"{title!r}: {' and '.join(done)} delivered, while nothing {' and '.join(owing)} gave in return "
+                f'"{title}": {" and ".join(done)} delivered'
+                f", while nothing {' and '.join(owing)} gave in return "
                 "is delivered yet: it is still only a promise (or less)",
                 details,
             )  # fmt: skip

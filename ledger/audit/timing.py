@@ -79,7 +79,7 @@ def overdue(session: Session, options: AuditOptions) -> Iterator[Finding]:
         if why:
             yield Finding(
                 "overdue", severity, "concession", slug,
-                f"{giver_name}: {summary!r} is {status.value.replace('_', ' ')}, not delivered as of "
+                f'{giver_name}: "{summary}" is {status.value.replace("_", " ")}, not delivered as of '
                 f"{options.as_of.isoformat()}; it {why}",
                 {"status": status.value, "date": date.iso(), "due": due.iso(), "as_of": options.as_of.isoformat()},
             )  # fmt: skip
