@@ -198,7 +198,7 @@ def to_markdown(report: Report) -> str:
         lines += ["", f"## {md(view.title)}", "", f"Exchange `{view.slug}`."]
         if view.summary:
             lines += ["", md(view.summary)]
-        lines += ["", "### What each side gave"]
+        lines += ["", "### What each side gave"] + ([] if view.sides else ["", "Nothing recorded."])
         for side, gifts in sorted(view.sides.items()):
             lines += ["", f"**{md(side)}**", ""]
             lines += [f"- {md(g.summary)}: {md(g.quantity)}; {md(g.status)}; {md(g.date)} (`{g.slug}`)" for g in gifts]
@@ -235,7 +235,7 @@ def to_html(report: Report) -> str:
         out += [f"<section><h2>{_h(view.title)}</h2>", f"<p>Exchange <code>{_h(view.slug)}</code>.</p>"]
         if view.summary:
             out.append(f"<p>{_h(view.summary)}</p>")
-        out.append("<h3>What each side gave</h3>")
+        out.append("<h3>What each side gave</h3>" + ("" if view.sides else "<p>Nothing recorded.</p>"))
         for side, gifts in sorted(view.sides.items()):
             out += [f"<h4>{_h(side)}</h4>", "<ul>"]
             out += [f"<li>{_h(g.summary)}: {_h(g.quantity)}; {_h(g.status)}; {_h(g.date)} "
