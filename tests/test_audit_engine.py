@@ -172,6 +172,22 @@ def test_output_file_is_written_whole_and_nothing_else_is_left(run: Run, seeded:
     assert out.read_text(encoding="utf-8").startswith("# Audit of the ledger")
     assert os.listdir(out.parent) == ["audit.md"], "no temporary file left behind"
     assert run("audit", "-o", str(tmp_path / "missing" / "a.md")).exit_code == 3
+    assert run("audit", "-o", str(out.parent)).exit_code == 3  # a folder is refused, not replaced
+    assert out.parent.is_dir()
+
+
+def test_output_to_a_named_pipe_writes_through_it(run: Run, seeded: Path, tmp_path: Path) -> None:
+    import threading
+
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_text(encoding="utf-8")))
+    reader.start()
+    result = run("audit", "--check", "totals", "--format", "jsonl", "-o", str(pipe), "--fail-on", "never")
+    reader.join(timeout=30)
+    assert result.exit_code == 0 and pipe.is_fifo(), "the pipe is still a pipe, not replaced by a file"
+    assert '"totals"' in received[0]
 
 
 def test_hostile_names_stay_text_in_every_format(run: Run, ledger_db: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -10,7 +11,17 @@ from ledger.errors import InvalidInput
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` (UTF-8) to a temporary file beside ``path``, fsync it, then rename it over ``path``."""
+    """Write ``text`` (UTF-8) to a temporary file beside ``path``, fsync it, then rename it over ``path``.
+
+    A target that exists but is not a regular file (a device such as /dev/stdout, a named pipe) is
+    written in place: renaming over it would replace the device with a file.
+    """
+    if path.is_dir():
+        raise InvalidInput(f"-o: {str(path)!r} is a folder; give a file name")
+    if path.exists() and not stat.S_ISREG(path.stat().st_mode):
+        with path.open("w", encoding="utf-8", newline="") as stream:  # /dev/stdout, a pipe: never replace it
+            stream.write(text)
+        return
     directory = path.resolve().parent
     if not directory.is_dir():
         raise InvalidInput(f"-o: the folder {str(directory)!r} does not exist")
