@@ -237,3 +237,26 @@ def test_alias_judgement_refuses_unknown_names_and_changes_nothing(run: Run, led
     assert result.exit_code == 3 and "NAME_A" in result.stderr and "John Coale" in result.stderr
     assert run("alias", "confirm", "coale", "john coale", "--reason", "x").exit_code == 3
     assert checksum(ledger_db) == before
+
+
+def test_a_sound_ledger_passes_every_check(run: Run, ledger_db: Path) -> None:
+    both = cite("san", "Belarus released 10") + cite("ind", "ten were freed")
+    late = {"id": "late", "title": "Later report", "publisher": "Late", "published": "2025-12-20"}
+    load(run, ledger_db, sources=[late],
+         concessions=[
+             concession("freed", quantity=10, unit="person", date="2025-12-13", citations=both + cite("late", "10")),
+             concession("lifted", "us", "by", kind="sanctions_relief", date="2025-12-14", citations=both),
+         ],
+         exchanges=[{"id": "deal", "title": "ten for relief", "links": [
+             {"concessions": ["freed", "lifted"], "basis": "stated", "citations": both}]}],
+         totals=[{"id": "ten", "source": "san", "giver": "by", "kind": "prisoner_release", "unit": "person",
+                  "value": 10, "period_start": "2025-12", "period_end": "2025-12", "citations": both}])  # fmt: skip
+    ours = [arg for name in BUILT_IN for arg in ("--check", name)]
+    result = run("audit", *ours, "--format", "json", "--as-of", "2026-01-01", "--fail-on", "info")
+    assert result.exit_code == 0 and result.json() == [], result.stdout
+    assert "0 findings from 9 checks" in result.stderr
+
+
+#: The checks of this module (other modules add more: integrity, quotes...).
+BUILT_IN = ("aliases", "chronology", "conflict", "one-sided", "overdue", "single-origin", "totals", "unpaired",
+            "unsourced")  # fmt: skip
