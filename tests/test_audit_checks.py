@@ -194,6 +194,19 @@ def test_chronology_of_citations_and_links(run: Run, ledger_db: Path) -> None:
     assert "answer was given in return for reported" in links[0]["message"]
 
 
+def test_chronology_of_renewals(run: Run, ledger_db: Path) -> None:
+    load(run, ledger_db, concessions=[
+        concession("licence", "us", "by", kind="sanctions_relief", date="2025-06-10"),
+        concession("renewal", "us", "by", kind="sanctions_relief", date="2025-05-20", renews="licence"),
+        concession("fair-renewal", "us", "by", kind="sanctions_relief", date="2025-12-01", renews="licence"),
+        concession("vague-renewal", "us", "by", kind="sanctions_relief", date="2025-06", renews="licence"),
+    ])  # fmt: skip
+    rows = by_record(findings(run, "chronology"))
+    assert set(rows) == {"renewal", "vague-renewal"}
+    assert rows["renewal"]["severity"] == "error" and "renews licence" in rows["renewal"]["message"]
+    assert rows["vague-renewal"]["severity"] == "info"
+
+
 def test_aliases_finds_variants_and_judgements_silence_them(run: Run, ledger_db: Path) -> None:
     load(run, ledger_db, parties=[
         {"id": "coale", "name": "John Coale", "kind": "person",

@@ -216,12 +216,49 @@ def _link_order(session: Session) -> Iterator[Finding]:
             )  # fmt: skip
 
 
+def _renewals(session: Session) -> Iterator[Finding]:
+    renewal, renewed = aliased(Concession, flat=True), aliased(Concession, flat=True)
+    rows = session.execute(
+        select(
+            renewal.slug,
+            renewal.date_text,
+            renewal.date_on,
+            renewal.date_precision,
+            renewed.slug,
+            renewed.date_text,
+            renewed.date_on,
+            renewed.date_precision,
+        )  # fmt: skip
+        .join(renewed, renewed.id == renewal.renews_id)
+        .where(
+            renewal.retracted.is_(False),
+            renewal.date_on.is_not(None),
+            renewed.date_on.is_not(None),
+            or_(renewal.date_on <= renewed.date_on, renewed.date_precision != Precision.DAY),
+        )  # fmt: skip
+        .order_by(renewal.slug)
+    )
+    for slug, new_text, new_on, new_precision, old_slug, old_text, old_on, old_precision in rows:
+        new, old = fuzzy_from(new_text, new_on, new_precision), fuzzy_from(old_text, old_on, old_precision)
+        severity = _contradiction(old, new)
+        if severity is not None:
+            certainty = "is" if severity is Severity.ERROR else "may be"
+            yield Finding(
+                "chronology", severity, "concession", slug,
+                f"{slug} renews {old_slug}, but its date ({new.describe()}) {certainty} before {old_slug}'s "
+                f"({old.describe()})",
+                {"renews": old_slug, "date": new.iso(), "renewed_date": old.iso()},
+            )  # fmt: skip
+
+
 @check("chronology", severity=Severity.ERROR, family="time")
 def chronology(session: Session, _options: AuditOptions) -> Iterator[Finding]:
     """Dates that contradict each other: a status history where a later stage (delivered) is dated
     before an earlier one (promised); a citation from a source published before the event it reports;
-    a link whose concession given in return is dated before the one it answers. Month/year dates are
-    ranges: a certain contradiction is an error, a possible one is info."""
+    a link whose concession given in return is dated before the one it answers; a renewal dated before
+    the concession it renews. Month/year dates are ranges: a certain contradiction is an error, a
+    possible one is info."""
     yield from _status_pairs(session)
     yield from _cited_before(session)
     yield from _link_order(session)
+    yield from _renewals(session)
