@@ -278,6 +278,32 @@ def _check_references(session: Session, problems: Problems, shape: Shape, slug: 
                 problems.check(get, session, Party, party, field=f"beneficiaries[{i}]")
 
 
+def parse_assignments(session: Session, slug: str, assignments: list[str]) -> dict[str, Any]:
+    """Changes from ``field=value`` text (the CLI's ``--set``): an empty value clears the field, a count
+    field takes digits, ``beneficiaries`` a comma-separated list, and a date ``date=2025-12``,
+    ``date=last month`` (the source's words) or both through ``date.value=`` and ``date.text=``."""
+    shape = _shape(get(session, Record, slug, field="ID"))
+    changes: dict[str, Any] = {}
+    for assignment in assignments:
+        name, equals, text = assignment.partition("=")
+        if not equals:
+            raise InvalidInput(f"--set: {assignment!r} is not field=value", hint="for example: --set quantity=150")
+        name, _, part = name.strip().replace("-", "_").partition(".")
+        f = shape.field(name)
+        value: Any = text.strip() or None
+        if f is not None and f.shape == "date" and part in ("text", "value"):
+            previous = changes.get(name)
+            merged = dict(previous) if isinstance(previous, dict) else {}
+            changes[name] = {**merged, part: value}
+            continue
+        if value is not None and f is not None and f.shape == "beneficiaries":
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        elif value is not None and f is not None and "int" in str(shape.schema.model_fields[name].annotation):
+            value = int(value) if value.isascii() and value.isdigit() else value
+        changes[name] = value
+    return changes
+
+
 @projector("amend")
 def _apply_amend(session: Session, p: dict[str, Any]) -> None:
     record = session.execute(select(Record).where(Record.slug == p["id"])).scalar_one()
