@@ -191,3 +191,12 @@ def test_history_of_an_unknown_id_suggests_the_closest(run: Run, linked: Path) -
 
 def test_rebuild_needs_check(run: Run, linked: Path) -> None:
     assert run("rebuild").exit_code == 2
+
+
+def test_amending_part_of_a_date_keeps_the_other_part(run: Run, linked: Path) -> None:
+    assert run("amend", "release", "--set", "date.value=2025-12-13").exit_code == 0
+    date = run("show", "release", "--format", "json").json()["date"]
+    assert (date["value"], date["text"]) == ("2025-12-13", "early Saturday")
+    assert run("amend", "release", "--set", "date.text=").exit_code == 0
+    date = run("show", "release", "--format", "json").json()["date"]
+    assert (date["value"], date["text"]) == ("2025-12-13", None)
