@@ -113,3 +113,14 @@ def test_stored_payloads_are_canonical(run: Run, small: Path) -> None:
     finally:
         engine.dispose()
     assert payloads and all(p.encode() == rfc8785.dumps(json.loads(p)) for p in payloads)
+
+
+@settings(max_examples=200)
+@given(st.text(), st.text(), st.text(), st.none() | st.text(), st.none() | st.text(), values, st.integers(1, SAFE))
+def test_entry_hash_is_sha256_of_jcs_for_any_entry(
+    at: str, author: str, op: str, record_type: str | None, record_slug: str | None, payload: Any, seq: int
+) -> None:
+    fields = {"seq": seq, "at": at, "author": author, "op": op, "record_type": record_type,
+              "record_slug": record_slug, "prev_hash": "0" * 64}  # fmt: skip
+    expected = hashlib.sha256(rfc8785.dumps({**fields, "payload": payload})).hexdigest()
+    assert journal.entry_hash(**fields, payload=journal.canonical(payload)) == expected
