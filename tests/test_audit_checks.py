@@ -175,6 +175,15 @@ def test_chronology_of_status_history(run: Run, ledger_db: Path) -> None:
     assert rows["fuzzy"]["severity"] == "info"
 
 
+def test_chronology_of_a_status_history_written_by_the_status_command(run: Run, ledger_db: Path) -> None:
+    load(run, ledger_db, concessions=[concession("late-promise", status="promised", date="2025-12-01"),
+                                      concession("kept", status="promised", date="2025-11-01")])  # fmt: skip
+    assert run("status", "late-promise", "delivered", "--date", "2025-11-20", "--source", "san").exit_code == 0
+    assert run("status", "kept", "delivered", "--date", "2025-11-20", "--source", "san").exit_code == 0
+    rows = by_record(findings(run, "chronology"))
+    assert set(rows) == {"late-promise"} and rows["late-promise"]["severity"] == "error"
+
+
 def test_chronology_of_citations_and_links(run: Run, ledger_db: Path) -> None:
     load(run, ledger_db, sources=[{"id": "early", "title": "Early", "published": "2025-10-01"},
                                   {"id": "monthly", "title": "Monthly", "published": "2025-11"},
@@ -234,6 +243,7 @@ def test_aliases_finds_variants_and_judgements_silence_them(run: Run, ledger_db:
         ops = session.execute(select(JournalEntry.op).where(JournalEntry.op == "judge_alias")).scalars().all()
         verdicts = session.execute(select(AliasJudgement.name_a, AliasJudgement.name_b, AliasJudgement.same)).all()
     assert len(ops) == 2
+    assert run("rebuild", "--check").exit_code == 0, "the journal replays the judgements to the same table"
     assert sorted(verdicts) == [
         ("John Coale", "John Cole", True),
         ("Sergei Tikhanovsky", "Siarhei Tsikhanouski", False),
