@@ -40,7 +40,8 @@ def test_likely_same_finds_variants(a: str, b: str) -> None:
     ("a", "b"),
     [("Belarus", "Belavia"), ("Maria Kolesnikova", "Anna Kolesnikova"), ("Maria Kolesnikova", "Marina Kolesnikova"),
      ("Donald Trump", "Melania Trump"), ("Iran", "Iraq"), ("Niger", "Nigeria"), ("Austria", "Australia"),
-     ("Belarusian Foreign Ministry", "Belarusian Telegraph Agency"), ("Belarus", "Belarusian Foreign Ministry")],
+     ("Belarusian Foreign Ministry", "Belarusian Telegraph Agency"), ("Belarus", "Belarusian Foreign Ministry"),
+     ("Oleg Zekaru", "Olga Zekaru"), ("Maria Ivanova", "Mario Ivanova")],
 )  # fmt: skip
 def test_likely_same_keeps_different_names_apart(a: str, b: str) -> None:
     assert not likely_same(a, b) and not likely_same(b, a)

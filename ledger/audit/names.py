@@ -14,6 +14,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import combinations, permutations
 
 from anyascii import anyascii
@@ -39,16 +40,19 @@ _GROUP = {PartyKind.PERSON: "person", PartyKind.STATE: "state"}
 MAX_TOKENS = 6
 
 
+@lru_cache(maxsize=1 << 16)
 def base(name: str) -> str:
     """The name in lower-case ASCII letters and digits only: accents, case and punctuation dropped."""
     return "".join(_WORD.findall(anyascii(name).lower().replace("'", "")))
 
 
-def tokens(name: str) -> list[str]:
+@lru_cache(maxsize=1 << 16)
+def tokens(name: str) -> tuple[str, ...]:
     """The words of a name, transliterated and lower-cased (``"Ales' Byalyatski"`` -> ales, byalyatski)."""
-    return _WORD.findall(anyascii(name).lower().replace("'", ""))[:MAX_TOKENS]
+    return tuple(_WORD.findall(anyascii(name).lower().replace("'", ""))[:MAX_TOKENS])
 
 
+@lru_cache(maxsize=1 << 16)
 def fold(token: str) -> str:
     """A word with the usual transliteration variants folded together (Tsikhanouski -> tiganovski)."""
     for old, new in _FOLDS:
@@ -57,24 +61,29 @@ def fold(token: str) -> str:
     return _DOUBLE.sub(r"\1", token)
 
 
+@lru_cache(maxsize=1 << 16)
 def skeleton(token: str) -> str:
     """First letter and consonants of a folded word: names differing only in vowels share it."""
     folded = fold(token)
     return folded[:1] + _VOWELS.sub("", folded[1:])
 
 
-def blocking_keys(words: list[str]) -> set[str]:
-    """Keys that a likely variant shares: the consonant prefix of the surname and of the longest word."""
+def blocking_keys(words: tuple[str, ...]) -> set[str]:
+    """Keys that a likely variant shares: the consonant prefix of the surname and of the longest word,
+    and the surname's first letter with its last two consonants."""
     full = [w for w in words if len(w) > 1]
     if not full:
         return set()
-    return {skeleton(full[-1])[:3], skeleton(max(full, key=len))[:3]}
+    surname, longest = skeleton(full[-1]), skeleton(max(reversed(full), key=len))  # ties: the later word
+    # a prefix key and a first-letter-plus-ending key: a one-letter slip leaves at least one intact
+    return {surname[:3], longest[:3], "~" + surname[:1] + surname[-2:]}
 
 
 def _given_match(a: str, b: str) -> bool:
     if len(a) == 1 or len(b) == 1:
         return a[0] == b[0]
-    return fold(a) == fold(b) or skeleton(a) == skeleton(b)
+    # vowels alone may differ only in longer names (Alexander/Aliaksandr), not in Oleg/Olga or Maria/Mario
+    return fold(a) == fold(b) or (min(len(a), len(b)) >= 6 and skeleton(a) == skeleton(b))
 
 
 def _surname_match(a: str, b: str) -> bool:
@@ -87,7 +96,7 @@ def _surname_match(a: str, b: str) -> bool:
     return Levenshtein.distance(fa, fb) <= (2 if shortest >= 8 else 1)
 
 
-def _aligned(short: list[str], long: list[str], order: tuple[int, ...]) -> bool:
+def _aligned(short: tuple[str, ...], long: tuple[str, ...], order: tuple[int, ...]) -> bool:
     surnames = {len(short) - 1}
     exact = False
     for i, j in enumerate(order):
