@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import case, distinct, func, select
 from sqlalchemy.orm import Session, aliased
 
+from ledger.audit.labels import label_of, named
 from ledger.audit.registry import AuditOptions, Finding, Severity, check
 from ledger.domain import RecordType
 from ledger.models import Citation, Record, Source
@@ -75,7 +76,13 @@ def _single_origin_rows(session: Session, origin: dict[int, int]) -> list[Any]:
     citations, cited, target = Citation.__table__, aliased(Record), aliased(Record)
     relayed = [(s, o) for s, o in sorted(origin.items()) if s != o]
     stmt = (
-        select(target.type, target.slug, func.count(distinct(citations.c.source_id)), func.min(citations.c.source_id))
+        select(
+            target.type,
+            target.slug,
+            func.count(distinct(citations.c.source_id)),
+            func.min(citations.c.source_id),
+            func.min(label_of(target.id)),
+        )  # fmt: skip
         .select_from(citations)
         .join(cited, cited.id == citations.c.id)
         .join(target, target.id == citations.c.record_id)
@@ -96,17 +103,17 @@ def single_origin(session: Session, _options: AuditOptions) -> Iterator[Finding]
     rests on one source that relays nothing. Relay cycles are followed safely."""
     sources = _sources(session)
     origin = origins({key: s.relays for key, s in sources.items()})
-    for record_type, slug, count, first, origin_key in _single_origin_rows(session, origin):
-        noun, root, cited = record_type.value.replace("_", " "), sources[origin_key], sources[first]
+    for record_type, slug, count, first, label, origin_key in _single_origin_rows(session, origin):
+        what, root, cited = named(record_type.value.replace("_", " "), slug, label), sources[origin_key], sources[first]
         details = {"origin": root.slug, "sources": count}
         if count == 1 and first == origin_key:
             yield Finding("single-origin", Severity.INFO, record_type.value, slug,
-                          f"the {noun} {slug} rests on one source only: {cited.shown}", details)  # fmt: skip
+                          f"{what} rests on one source only: {cited.shown}", details)  # fmt: skip
         elif count == 1:
             yield Finding("single-origin", Severity.WARNING, record_type.value, slug,
-                          f"the {noun} {slug} rests only on {cited.shown}, which relays {root.shown}: one origin, "
+                          f"{what} rests only on {cited.shown}, which relays {root.shown}: one origin, "
                           "known second-hand", {**details, "source": cited.slug})  # fmt: skip
         else:
             yield Finding("single-origin", Severity.WARNING, record_type.value, slug,
-                          f"the {noun} {slug} cites {count} sources, but all trace back to {root.shown}: "
+                          f"{what} cites {count} sources, but all trace back to {root.shown}: "
                           "one origin, not independent confirmation", details)  # fmt: skip
