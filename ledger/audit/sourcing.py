@@ -81,13 +81,13 @@ def _single_origin_rows(session: Session, origin: dict[int, int]) -> list[Any]:
             target.slug,
             func.count(distinct(citations.c.source_id)),
             func.min(citations.c.source_id),
-            func.min(label_of(target.id)),
+            label_of(target.id),
         )  # fmt: skip
         .select_from(citations)
         .join(cited, cited.id == citations.c.id)
         .join(target, target.id == citations.c.record_id)
         .where(cited.retracted.is_(False), target.retracted.is_(False), target.type.in_(FACTS))
-        .group_by(target.type, target.slug)
+        .group_by(target.type, target.slug, target.id)  # the label is a lookup by target.id, not an aggregate
         .order_by(target.type, target.slug)
     )
     source = citations.c.source_id
