@@ -165,3 +165,14 @@ def test_a_malformed_checkpoint_is_invalid_input(run: Run, corrected: Path) -> N
     result = run("verify", "--checkpoint", "seq=3 sha256=abc")
     assert result.exit_code == 3
     assert "not a checkpoint line" in result.stderr
+
+
+def test_entries_that_no_longer_replay_are_each_named(run: Run, corrected: Path) -> None:
+    tamper(corrected, "DELETE FROM journal WHERE seq = 1")  # the party by: later entries name it
+    result = run("verify", "--format", "json")
+    assert result.exit_code == 1
+    problems = result.json()
+    assert problems[0]["where"] == "entry 2" and "entries 1 before it are missing" in problems[0]["message"]
+    unreplayable = {p["record"] for p in problems if "cannot be replayed" in p["message"]}
+    assert {"release", "potash", "promise"} <= unreplayable
+    assert "party lukashenko: acts_for_id is 'by' in the table but None in the journal" in result.stdout
