@@ -195,3 +195,13 @@ def test_orphaned_foreign_keys_are_found_by_pragma_and_by_query(run: Run, correc
     assert {t for t, _k in by_query} >= {"parties", "concessions"}
     audit = run("audit", "--check", "integrity", "--format", "json").json()
     assert any("points at a missing row of parties" in f["message"] and f["record"] == "release" for f in audit)
+
+
+def test_the_empty_journal_checkpoint_is_extended_by_any_journal(run: Run, ledger_db: Path) -> None:
+    empty = run("checkpoint").stdout.strip()
+    assert empty == "ledger-checkpoint v1 seq=0 sha256=" + "0" * 64
+    assert run("party", "add", "by", "--name", "Belarus", "--kind", "state").exit_code == 0
+    result = run("verify", "--checkpoint", empty, "--format", "json")
+    assert result.exit_code == 0 and result.json() == []
+    forged = run("verify", "--checkpoint", "ledger-checkpoint v1 seq=0 sha256=" + "1" * 64)
+    assert forged.exit_code == 1 and "genesis hash" in forged.stdout
