@@ -98,7 +98,10 @@ def plan_amend(
     if reason:
         payload["reason"] = reason
     if cited:
-        payload["citations"] = [c for c in cited if _is_new_citation(session, c["id"])]
+        payload["source"] = cited[0]["source"]  # kept even when the citation is already on the record
+    fresh = [c for c in cited if _is_new_citation(session, c["id"])]
+    if fresh:
+        payload["citations"] = fresh
     return Planned("amend", record.type, slug, payload)
 
 
@@ -187,10 +190,8 @@ def _apply_amend(session: Session, p: dict[str, Any]) -> None:
 
 
 def _first_source(session: Session, p: dict[str, Any]) -> int | None:
-    citations = p.get("citations") or []
-    if not citations:
-        return None
-    return slug_ids(session, [citations[0]["source"]]).get(citations[0]["source"])
+    source = p.get("source")
+    return slug_ids(session, [source]).get(source) if source else None
 
 
 def _replace_beneficiaries(session: Session, concession_id: int, slugs: list[str]) -> None:
