@@ -1,0 +1,252 @@
+"""The report's two pictures as inline SVG: a timeline in party lanes and an exchange graph.
+
+Every piece of user text goes through ``esc`` (``html.escape`` with quotes), so a party named
+``<script>`` stays text. Each concession is one ``<g class="mark">`` in the timeline and one
+``<g class="arrow">`` in the graph, which the browser test counts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from html import escape
+from typing import Any
+
+#: Fill colour of each status (kept readable in print and for common colour blindness: hue and lightness differ).
+STATUS_COLOURS = {
+    "delivered": "#1b7837", "in_progress": "#5aae61", "promised": "#e08214", "offered": "#fdb863",
+    "requested": "#b2abd2", "considered": "#bababa", "declined": "#b2182b", "withdrawn": "#d6604d",
+    "reneged": "#67001f",
+}  # fmt: skip
+BASIS_STYLES = {
+    "stated": 'stroke="#222" stroke-width="2"',
+    "inferred": 'stroke="#555" stroke-width="2" stroke-dasharray="6 4"',
+    "denied": 'stroke="#b2182b" stroke-width="2" stroke-dasharray="2 4"',
+}
+
+
+def esc(value: Any) -> str:
+    """Text made safe for HTML and SVG, attributes included."""
+    return escape("" if value is None else str(value), quote=True)
+
+
+def short(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+# --- timeline ------------------------------------------------------------------------------------
+
+WIDTH, LABEL_W, LANE_H, TOP = 900, 150, 34, 30
+UNKNOWN_W = 230
+
+
+def _day(value: Any) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
+def timeline_svg(concessions: list[dict[str, Any]], party_names: dict[str, str]) -> str:
+    """One lane per giving side; a dot for a day, a bar for a month or year, unknown dates in their own zone."""
+    lanes = sorted({c["giver_side"] for c in concessions}, key=lambda p: (party_names.get(p) or p).lower())
+    dated = [c for c in concessions if c["date"].get("value")]
+    has_unknown = len(dated) < len(concessions)
+    unknown_w = (UNKNOWN_W if dated else WIDTH - LABEL_W - 30) if has_unknown else 0
+    x0, x1 = LABEL_W + 10, WIDTH - 10 - unknown_w
+    height = TOP + LANE_H * max(len(lanes), 1) + 30
+    parts = [
+        f'<svg class="timeline" viewBox="0 0 {WIDTH} {height}" role="img" aria-labelledby="tl-title" '
+        f'xmlns="http://www.w3.org/2000/svg"><title id="tl-title">Timeline of {len(concessions)} concessions '
+        "by giving side, coloured by status</title>"
+    ]
+    for i, lane in enumerate(lanes):
+        y = TOP + i * LANE_H
+        fill = "#f4f4f4" if i % 2 == 0 else "#ffffff"
+        parts.append(f'<rect x="0" y="{y}" width="{WIDTH}" height="{LANE_H}" fill="{fill}"/>')
+        parts.append(
+            f'<text x="6" y="{y + LANE_H / 2 + 5}" class="lane">{esc(short(party_names.get(lane, lane), 20))}</text>'
+        )
+    parts += _axis(dated, x0, x1, height, unknown_w)
+    span = _span(dated)
+    unknown_slots: dict[str, int] = defaultdict(int)
+    unknown_counts: dict[str, int] = defaultdict(int)
+    for c in concessions:
+        if not c["date"].get("value"):
+            unknown_counts[c["giver_side"]] += 1
+    for c in concessions:
+        lane_y = TOP + lanes.index(c["giver_side"]) * LANE_H
+        tip = f"{c['id']}: {c['summary']} ({c['status']}; {c['date']['shown']})"
+        colour = STATUS_COLOURS.get(c["status"], "#777")
+        if c["date"].get("value") and span is not None:
+            shape = _dated_shape(c, span, x0, x1, lane_y, colour)
+        else:
+            slot = unknown_slots[c["giver_side"]]
+            unknown_slots[c["giver_side"]] += 1
+            step = min((unknown_w - 20) / max(unknown_counts[c["giver_side"]], 1), 40)
+            cx = x1 + 20 + step * (slot + 0.5)
+            shape = f'<circle cx="{cx:.1f}" cy="{lane_y + LANE_H / 2}" r="{min(7, step / 2 - 1):.1f}" fill="{colour}"/>'
+        parts.append(
+            f'<g class="mark" data-id="{esc(c["id"])}" data-status="{esc(c["status"])}"><title>{esc(tip)}</title>'
+            f"{shape}</g>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _span(dated: list[dict[str, Any]]) -> tuple[dt.date, dt.date] | None:
+    if not dated:
+        return None
+    starts = [_day(c["date"]["start"]) for c in dated]
+    ends = [_day(c["date"]["end"]) for c in dated]
+    low, high = min(d for d in starts if d), max(d for d in ends if d)
+    if low == high:
+        low, high = low - dt.timedelta(days=1), high + dt.timedelta(days=1)
+    return low, high
+
+
+def _x(day: dt.date, span: tuple[dt.date, dt.date], x0: float, x1: float) -> float:
+    total = (span[1] - span[0]).days or 1
+    return x0 + (x1 - x0) * (day - span[0]).days / total
+
+
+def _dated_shape(c: dict[str, Any], span: tuple[dt.date, dt.date], x0: float, x1: float, y: float, colour: str) -> str:
+    start, end = _day(c["date"]["start"]), _day(c["date"]["end"])
+    assert start is not None and end is not None
+    mid = y + LANE_H / 2
+    if start == end:
+        return f'<circle cx="{_x(start, span, x0, x1):.1f}" cy="{mid}" r="7" fill="{colour}"/>'
+    left, right = _x(start, span, x0, x1), _x(end + dt.timedelta(days=1), span, x0, x1)
+    width = max(right - left, 8)
+    return (
+        f'<rect x="{left:.1f}" y="{mid - 6}" width="{width:.1f}" height="12" rx="6" fill="{colour}" '
+        f'fill-opacity="0.75" stroke="{colour}"/>'
+    )
+
+
+def _axis(dated: list[dict[str, Any]], x0: float, x1: float, height: float, unknown_w: float) -> list[str]:
+    parts = []
+    base = height - 22
+    span = _span(dated)
+    if span is not None:
+        parts.append(f'<line x1="{x0}" y1="{base}" x2="{x1}" y2="{base}" stroke="#888"/>')
+        ticks = 4 if (span[1] - span[0]).days > 3 else 1
+        for i in range(ticks + 1):
+            day = span[0] + (span[1] - span[0]) * i / ticks
+            x = _x(day, span, x0, x1)
+            anchor = "start" if i == 0 else "end" if i == ticks else "middle"
+            parts.append(f'<line x1="{x:.1f}" y1="{TOP}" x2="{x:.1f}" y2="{base + 4}" stroke="#ddd"/>')
+            parts.append(f'<text x="{x:.1f}" y="{base + 18}" class="tick" text-anchor="{anchor}">{day}</text>')
+    if unknown_w:
+        zone = x1 + 10
+        parts.append(
+            f'<rect x="{zone}" y="{TOP}" width="{unknown_w}" height="{base - TOP}" fill="none" stroke="#999" '
+            'stroke-dasharray="4 3"/>'
+        )
+        parts.append(
+            f'<text x="{zone + unknown_w / 2}" y="{base + 18}" class="tick" text-anchor="middle">'
+            "date unknown (the sources give none)</text>"
+        )
+    parts.append(f'<text x="{LABEL_W + 10}" y="18" class="tick">dot: a day · bar: a month or year</text>')
+    return parts
+
+
+# --- exchange graph ------------------------------------------------------------------------------
+
+G_W, G_H, NODE_R = 900, 640, 24
+
+
+def graph_svg(
+    concessions: list[dict[str, Any]], links: list[dict[str, Any]], parties: dict[str, dict[str, Any]]
+) -> str:
+    """Parties as nodes on a circle (grouped by side), concessions as numbered arrows, pairs joined by lines."""
+    involved = {c["giver"] for c in concessions} | {c["receiver"] for c in concessions}
+    order = sorted(involved, key=lambda p: (parties.get(p, {}).get("side", p), p != parties.get(p, {}).get("side"), p))
+    cx, cy, radius = G_W / 2, G_H / 2, min(G_W, G_H) / 2 - 70
+    at = {
+        p: (cx + radius * math.cos(2 * math.pi * i / len(order) - math.pi / 2),
+            cy + radius * math.sin(2 * math.pi * i / len(order) - math.pi / 2))
+        for i, p in enumerate(order)
+    }  # fmt: skip
+    parts = [
+        f'<svg class="graph" viewBox="0 0 {G_W} {G_H}" role="img" aria-labelledby="gr-title" '
+        f'xmlns="http://www.w3.org/2000/svg"><title id="gr-title">Exchange graph: {len(involved)} parties, '
+        f"{len(concessions)} concessions</title><defs>"
+        + "".join(
+            f'<marker id="ah-{s}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
+            f'orient="auto-start-reverse"><path d="M0 0L10 5L0 10z" fill="{colour}"/></marker>'
+            for s, colour in STATUS_COLOURS.items()
+        )
+        + "</defs>"
+    ]
+    middles, arrows = _arrows(concessions, at)
+    parts += arrows
+    for link in links:
+        a, b = middles.get(link["quid"]), middles.get(link["quo"])
+        if a and b:
+            parts.append(
+                f'<line class="pair" data-basis="{esc(link["basis"])}" x1="{a[0]:.1f}" y1="{a[1]:.1f}" '
+                f'x2="{b[0]:.1f}" y2="{b[1]:.1f}" {BASIS_STYLES.get(link["basis"], "")} opacity="0.55">'
+                f"<title>{esc(link['id'])}: {esc(link['quid'])} ↔ {esc(link['quo'])} ({esc(link['basis'])})</title>"
+                "</line>"
+            )
+    for number, c in enumerate(concessions, start=1):
+        x, y = middles[c["id"]]
+        parts.append(
+            f'<g class="label"><circle cx="{x:.1f}" cy="{y:.1f}" r="10" fill="#fff" '
+            f'stroke="{STATUS_COLOURS.get(c["status"], "#777")}" stroke-width="2"/>'
+            f'<text x="{x:.1f}" y="{y + 4:.1f}" text-anchor="middle" class="num">{number}</text></g>'
+        )
+    for p in order:
+        x, y = at[p]
+        name = parties.get(p, {}).get("name", p)
+        is_side = parties.get(p, {}).get("side") == p
+        parts.append(
+            f'<g class="node" data-id="{esc(p)}"><title>{esc(name)} ({esc(p)})</title>'
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{NODE_R}" fill="{"#dbe9f6" if is_side else "#f2f2f2"}" '
+            f'stroke="#345"/><text x="{x:.1f}" y="{y + NODE_R + 16:.1f}" text-anchor="middle" class="name">'
+            f"{esc(short(name, 22))}</text></g>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _arrows(
+    concessions: list[dict[str, Any]], at: dict[str, tuple[float, float]]
+) -> tuple[dict[str, tuple[float, float]], list[str]]:
+    """A curved arrow per concession; several between the same two parties fan out."""
+    seen: dict[tuple[str, str], int] = defaultdict(int)
+    middles, parts = {}, []
+    for c in concessions:
+        (x0, y0), (x2, y2) = at[c["giver"]], at[c["receiver"]]
+        pair = (min(c["giver"], c["receiver"]), max(c["giver"], c["receiver"]))
+        k = seen[pair]
+        seen[pair] += 1
+        colour = STATUS_COLOURS.get(c["status"], "#777")
+        tip = esc(f"{c['id']}: {c['giver']} → {c['receiver']}: {c['summary']} ({c['status']})")
+        if (x0, y0) == (x2, y2):
+            middles[c["id"]] = (x0 + 40, y0 - 40 - 14 * k)
+            path = f"M{x0:.1f} {y0 - NODE_R:.1f}C{x0 + 60:.1f} {y0 - 90 - 28 * k:.1f} {x0 + 90:.1f} {y0:.1f} "
+            path += f"{x0 + NODE_R:.1f} {y0:.1f}"
+        else:
+            dx, dy = x2 - x0, y2 - y0
+            length = math.hypot(dx, dy)
+            nx, ny = -dy / length, dx / length
+            sign = 1 if c["giver"] < c["receiver"] else -1
+            bend = sign * (30 + 44 * k)
+            qx, qy = (x0 + x2) / 2 + nx * bend, (y0 + y2) / 2 + ny * bend
+            sx, sy = _towards(x0, y0, qx, qy, NODE_R)
+            ex, ey = _towards(x2, y2, qx, qy, NODE_R + 2)
+            middles[c["id"]] = (0.25 * x0 + 0.5 * qx + 0.25 * x2, 0.25 * y0 + 0.5 * qy + 0.25 * y2)
+            path = f"M{sx:.1f} {sy:.1f}Q{qx:.1f} {qy:.1f} {ex:.1f} {ey:.1f}"
+        parts.append(
+            f'<g class="arrow" data-id="{esc(c["id"])}"><title>{tip}</title><path d="{path}" fill="none" '
+            f'stroke="{colour}" stroke-width="2.5" marker-end="url(#ah-{esc(c["status"])})"/></g>'
+        )
+    return middles, parts
+
+
+def _towards(x: float, y: float, tx: float, ty: float, distance: float) -> tuple[float, float]:
+    length = math.hypot(tx - x, ty - y) or 1
+    return x + (tx - x) / length * distance, y + (ty - y) / length * distance

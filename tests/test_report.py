@@ -1,0 +1,125 @@
+"""`ledger report`: a self-contained HTML page (and Markdown) whose user text is always escaped."""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from ledger.io.report import write_atomic
+from tests.conftest import Run, checksum
+
+EVIL = "<script>alert(1)</script>"
+PIPES = "| x |"
+
+
+def _report(run: Run, path: Path) -> str:
+    result = run("report", "-o", str(path))
+    assert result.exit_code == 0, result.stderr
+    assert f"wrote {path}" in result.stderr
+    return path.read_text(encoding="utf-8")
+
+
+@pytest.mark.sqlite_only
+def test_seeds_report_is_self_contained_and_complete(run: Run, seeded: Path, tmp_path: Path) -> None:
+    before = checksum(seeded)
+    page = _report(run, tmp_path / "report.html")
+    assert checksum(seeded) == before  # a report only reads
+    concessions = run("list", "-f", "json").json()
+    # Nothing to fetch: no script, no stylesheet link, no external image, font or import.
+    for banned in ("<script", "<link", " src=", "@import", "@font-face", "url(http"):
+        assert banned not in page
+    assert re.findall(r"https?://", page.replace('xmlns="http://www.w3.org/2000/svg"', "")) == []  # seeds: no URL
+    # One timeline mark and one graph arrow per concession; pairs joined.
+    assert page.count('<g class="mark"') == len(concessions) == page.count('<g class="arrow"')
+    assert page.count('class="pair"') == 7
+    for heading in ("Summary", "Timeline", "Exchange graph", "Balance", "Outstanding promises", "Sources"):
+        assert f">{heading}<" in page
+    # Every quote of every source is in the page (escaped).
+    for source in run("list", "sources", "-f", "json").json():
+        shown = run("show", source["id"], "-f", "json").json()
+        assert html.escape(shown["title"]) in page
+    for c in concessions:
+        for citation in c["citations"]:
+            assert html.escape(citation["quote"]) in page
+    # A finding stands in the card of the record it concerns.
+    card = page.split('id="c-trump-calls-lukashenko"', 1)[1].split("</article>", 1)[0]
+    assert "unpaired" in card and "is in no exchange" in card
+
+
+@pytest.fixture
+def hostile(run: Run, ledger_db: Path) -> Path:
+    """A ledger whose user text tries to break out of HTML and Markdown."""
+    for args in (
+        ("party", "add", "evil", "--name", EVIL, "--kind", "state"),
+        ("party", "add", "pipes", "--name", PIPES, "--kind", "state"),
+        ("source", "add", "src", "--title", f"{EVIL} & co", "--url", 'https://example.org/?q="><script>alert(1)</script>'),
+        ("add", "--id", "gift", "--giver", "evil", "--receiver", "pipes", "--kind", "aid",
+         "--summary", f"{PIPES} {EVIL}", "--status", "delivered", "--source", "src", "--quote", f'"{EVIL}" {PIPES}'),
+    ):  # fmt: skip
+        result = run(*args)
+        assert result.exit_code == 0, (args, result.stderr)
+    return ledger_db
+
+
+def test_html_report_escapes_user_text(run: Run, hostile: Path, tmp_path: Path) -> None:
+    page = _report(run, tmp_path / "r.html")
+    assert EVIL not in page and "<script" not in page
+    assert html.escape(EVIL) in page
+    assert 'href="https://example.org/?q=&quot;&gt;&lt;script&gt;' in page
+    assert "default-src 'none'" in page
+
+
+def test_markdown_report_escapes_user_text_and_has_no_pictures(run: Run, hostile: Path, tmp_path: Path) -> None:
+    text = _report(run, tmp_path / "r.md")
+    assert "<svg" not in text and EVIL not in text
+    assert r"\<script\>alert(1)\</script\>" in text
+    assert r"\| x \|" in text
+    separators = None
+    rows = 0
+    for line in text.splitlines():
+        bars = len(re.findall(r"(?<!\\)\|", line))
+        if not line.startswith("|"):
+            separators = None
+        elif separators is None:
+            separators = bars  # a table's header sets how many column separators each row has
+        else:
+            assert bars == separators, line
+            rows += 1
+    assert rows > 4
+
+
+def test_report_format_comes_from_the_extension_or_format(run: Run, seeded: Path, tmp_path: Path) -> None:
+    result = run("report", "-o", str(tmp_path / "r.txt"))
+    assert result.exit_code == 3 and ".html or .md" in result.stderr
+    assert not (tmp_path / "r.txt").exists()
+    assert run("report", "-o", str(tmp_path / "r.txt"), "--format", "markdown").exit_code == 0
+    assert (tmp_path / "r.txt").read_text(encoding="utf-8").startswith("# Ledger report")
+    result = run("report", "-o", str(tmp_path / "missing" / "r.html"))
+    assert result.exit_code == 3 and "does not exist" in result.stderr
+
+
+def test_quiet_silences_the_status_line(run: Run, seeded: Path, tmp_path: Path) -> None:
+    result = run("--quiet", "report", "-o", str(tmp_path / "r.html"))
+    assert result.exit_code == 0 and result.stderr == ""
+    assert run("--quiet", "audit", "--fail-on", "never").stderr == ""
+
+
+def test_write_atomic_keeps_the_old_file_when_writing_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "report.html"
+    target.write_text("old", encoding="utf-8")
+
+    def broken(*_args: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", broken)
+    with pytest.raises(OSError):
+        write_atomic(target, "new")
+    assert target.read_text(encoding="utf-8") == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
+    monkeypatch.undo()
+    write_atomic(target, "new")
+    assert target.read_text(encoding="utf-8") == "new"
