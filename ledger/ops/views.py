@@ -319,11 +319,19 @@ def _quotes(session: Session) -> dict[str, list[dict[str, Any]]]:
         .join(source, source.id == citations.c.source_id)
         .join(cited, cited.id == citations.c.record_id)
         .where(citation.retracted.is_(False))
-        .order_by(source.slug, citations.c.locator, cited.slug)
     )
     out: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for source_slug, record, record_type, quote, locator in rows:
+    for source_slug, record, record_type, quote, locator in sorted(rows, key=_natural):
         out[source_slug].append(
             {"record": record, "record_type": record_type.value, "quote": quote, "locator": locator}
         )
     return out
+
+
+def _natural(row: Any) -> tuple[Any, ...]:
+    """Source, then locator with its numbers compared as numbers ("line 2" before "line 10"), then record."""
+    import re
+
+    locator = row[4] or ""
+    parts = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", locator))
+    return (row[0], parts, row[1])

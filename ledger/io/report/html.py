@@ -12,16 +12,16 @@ CSS = """
 *{box-sizing:border-box}
 html{-webkit-text-size-adjust:100%}
 body{margin:0 auto;max-width:62rem;padding:1rem;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,
-"Helvetica Neue",Arial,sans-serif;color:var(--ink);background:var(--bg);overflow-wrap:anywhere}
+"Helvetica Neue",Arial,sans-serif;color:var(--ink);background:var(--bg);overflow-wrap:break-word}
 h1{font-size:1.6rem;line-height:1.2}h2{margin-top:2rem;border-bottom:2px solid var(--line);padding-bottom:.2rem}
 h3{margin-bottom:.3rem}
 .muted,figcaption{color:var(--muted);font-size:.9rem}
 figure{margin:1rem 0}
 figure svg{display:block;width:100%;height:auto;background:#fff}
 .scroll{overflow-x:auto;-webkit-overflow-scrolling:touch}
-.scroll svg.graph{min-width:36rem}.scroll svg.timeline{min-width:34rem}
-svg text{font:13px system-ui,sans-serif;fill:#222}svg .tick{font-size:12px;fill:#555}
-svg .lane{font-weight:600}svg .num{font-size:11px;font-weight:700}svg .name{font-size:14px}
+.scroll svg.graph{min-width:36rem}.scroll table{min-width:22rem}.scroll svg.timeline{min-width:34rem}
+svg text{font:14px system-ui,sans-serif;fill:#222}svg .tick{font-size:13px;fill:#555}
+svg .lane{font-size:15px;font-weight:600}svg .num{font-size:11px;font-weight:700}svg .name{font-size:14px}
 table{border-collapse:collapse;width:100%;margin:.5rem 0;font-size:.95rem}
 th,td{border:1px solid var(--line);padding:.3rem .45rem;text-align:left;vertical-align:top}
 th{background:var(--soft)}
@@ -38,7 +38,7 @@ blockquote{margin:.3rem 0;padding:.2rem .7rem;border-left:3px solid var(--line);
 .finding.info{background:#e8f0fb;border-left:4px solid #4575b4}
 dl.summary{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dl.summary dt{font-weight:600}
 dl.summary dd{margin:0}
-code{font-size:.9em;background:var(--soft);padding:0 .2rem;border-radius:.2rem}
+code{overflow-wrap:anywhere;font-size:.9em;background:var(--soft);padding:0 .2rem;border-radius:.2rem}
 ol.numbers{padding-left:2rem;font-size:.92rem}
 @media (max-width:40rem){body{padding:.6rem}h1{font-size:1.3rem}table{font-size:.85rem}
 dl.summary{grid-template-columns:1fr}dl.summary dd{margin-bottom:.4rem}}
@@ -168,7 +168,8 @@ def _balance(data: dict[str, Any]) -> str:
         )
         parts.append(
             f"<h3>{esc(heading)}</h3><p class='muted'><code>{esc(scope)}</code></p>"
-            f"<table><thead><tr><th>Side</th><th>Gave</th><th>Received</th></tr></thead><tbody>{body}</tbody></table>"
+            f"<div class='scroll'><table><thead><tr><th>Side</th><th>Gave</th><th>Received</th></tr></thead>"
+            f"<tbody>{body}</tbody></table></div>"
         )
     outstanding = data["balance"]["outstanding"]
     parts.append("<h3>Outstanding promises</h3>")
@@ -176,13 +177,14 @@ def _balance(data: dict[str, Any]) -> str:
         parts.append("<p>None.</p>")
     else:
         parts.append(
-            "<table><thead><tr><th>Side</th><th>Concession</th><th>Status</th><th>Due</th></tr></thead><tbody>"
+            "<div class='scroll'><table><thead><tr><th>Side</th><th>Concession</th><th>Status</th><th>Due</th></tr>"
+            "</thead><tbody>"
             + "".join(
                 f"<tr><td>{esc(o['side_name'])}</td><td><code>{esc(o['id'])}</code> {esc(o['summary'])}</td>"
                 f"<td>{status_badge(o['status'])}</td><td>{esc(o['due'])}</td></tr>"
                 for o in outstanding
             )
-            + "</tbody></table>"
+            + "</tbody></table></div>"
         )
     return "".join(parts)
 
@@ -236,8 +238,9 @@ def _parties(data: dict[str, Any], notes: Findings) -> str:
         for p in data["parties"]
     )
     return (
-        '<h2 id="parties">Parties</h2><table><thead><tr><th>ID</th><th>Name</th><th>Kind</th><th>Acts for</th>'
-        f"<th>Aliases and findings</th></tr></thead><tbody>{rows}</tbody></table>"
+        '<h2 id="parties">Parties</h2><div class="scroll"><table><thead><tr><th>ID</th><th>Name</th><th>Kind</th>'
+        "<th>Acts for</th>"
+        f"<th>Aliases and findings</th></tr></thead><tbody>{rows}</tbody></table></div>"
     )
 
 
