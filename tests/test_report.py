@@ -105,7 +105,7 @@ def test_report_format_comes_from_the_extension_or_format(run: Run, seeded: Path
 def test_quiet_silences_the_status_line(run: Run, seeded: Path, tmp_path: Path) -> None:
     result = run("--quiet", "report", "-o", str(tmp_path / "r.html"))
     assert result.exit_code == 0 and result.stderr == ""
-    assert run("--quiet", "audit", "--fail-on", "never").stderr == ""
+    assert (tmp_path / "r.html").exists()
 
 
 def test_write_atomic_keeps_the_old_file_when_writing_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

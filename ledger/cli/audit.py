@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ledger.cli.common import echo, note, open_ledger
+from ledger.cli.common import echo, open_ledger
 from ledger.cli.render import OutputFormat, render_rows
 from ledger.errors import AuditFailed, InvalidInput
 
@@ -62,7 +62,7 @@ def audit(
     ]  # fmt: skip
     echo(render_rows(rows, ["severity", "check", "record", "message"], fmt, title="audit"))
     counts = {s: sum(1 for f in findings if f.severity is s) for s in Severity}
-    note(", ".join(f"{n} {s.value}" for s, n in counts.items()) + f" from {len(checks)} checks")
+    typer.echo(", ".join(f"{n} {s.value}" for s, n in counts.items()) + f" from {len(checks)} checks", err=True)
     if fail_on is not FailOn.NEVER:
         threshold = Severity(fail_on.value).rank
         if any(f.severity.rank <= threshold for f in findings):

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ledger.cli.common import echo, open_ledger, progress
+from ledger.cli.common import echo, open_ledger
 
 
 def register(app: typer.Typer) -> None:
@@ -26,9 +26,9 @@ def import_files(
     from ledger.io.readers import read
     from ledger.ops.load import load
 
-    documents = [read(path, fmt) for path in progress(files, "reading")]
+    documents = [read(path, fmt) for path in files]
     with open_ledger(ctx, write=True, dry_run=dry_run) as session:
-        results = [(doc.name, load(session, doc, max_errors=max_errors)) for doc in progress(documents, "importing")]
+        results = [(doc.name, load(session, doc, max_errors=max_errors)) for doc in documents]
     verb = "would add" if dry_run else "added"
     for name, result in results:
         echo(
