@@ -123,3 +123,28 @@ def test_write_atomic_keeps_the_old_file_when_writing_fails(tmp_path: Path, monk
     monkeypatch.undo()
     write_atomic(target, "new")
     assert target.read_text(encoding="utf-8") == "new"
+
+
+def _concession(slug: str, value: str | None, side: str = "a", status: str = "delivered") -> dict[str, object]:
+    return {"id": slug, "summary": slug, "status": status, "giver": side, "receiver": "b", "giver_side": side,
+            "date": {"value": value, "shown": value or "unknown"}}  # fmt: skip
+
+
+def test_timeline_draws_days_as_dots_ranges_as_bars_and_unknown_apart() -> None:
+    from ledger.io.report.svg import timeline_svg
+
+    svg = timeline_svg(
+        [_concession("day", "2025-03-13"), _concession("month", "2025-06"), _concession("year", "2025"),
+         _concession("vague", None), _concession("other", "2025-06-02", side="b")],
+        {"a": "Alphaland", "b": "Betaland"},
+    )  # fmt: skip
+    marks = dict(re.findall(r'<g class="mark" data-id="(\w+)"[^>]*>(?:<title>[^<]*</title>)(<\w+ [^>]*>)', svg))
+    assert set(marks) == {"day", "month", "year", "vague", "other"}
+    assert marks["day"].startswith("<circle") and marks["vague"].startswith("<circle")
+    assert marks["month"].startswith("<rect") and marks["year"].startswith("<rect")
+    month, year = (float(re.search(r'width="([\d.]+)"', marks[k]).group(1)) for k in ("month", "year"))  # type: ignore[union-attr]
+    assert year > 10 * month  # a year's bar spans the year, a month's its month
+    # The year overlaps the day and the month, so they sit on different rows of the lane.
+    ys = {k: re.search(r'(?:cy|y)="([\d.]+)"', v).group(1) for k, v in marks.items()}  # type: ignore[union-attr]
+    assert ys["year"] != ys["day"] and ys["day"] == ys["month"]
+    assert "date unknown" in svg and "Betaland" in svg

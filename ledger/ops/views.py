@@ -266,7 +266,15 @@ def report_data(session: Session) -> dict[str, Any]:
     """Everything the report shows, as plain rows: parties, concessions, exchanges with links, balance, sources."""
     from dataclasses import asdict
 
-    from ledger.ops.queries import ConcessionFilter, list_concessions, list_exchanges, list_parties, list_sources
+    from ledger.ops.queries import (
+        ConcessionFilter,
+        list_aliases,
+        list_concessions,
+        list_exchanges,
+        list_parties,
+        list_sources,
+        list_totals,
+    )
 
     parties = list_parties(session)
     principal = {p["id"]: p["acts_for"] or p["id"] for p in parties}
@@ -287,6 +295,7 @@ def report_data(session: Session) -> dict[str, Any]:
         s["quotes"] = quotes.get(s["id"], [])
     return {
         "parties": parties, "concessions": concessions, "exchanges": exchanges, "sources": sources,
+        "aliases": list_aliases(session), "totals": list_totals(session),
         "balance": {"lines": [asdict(x) | {"text": x.text()} for x in result["lines"]],
                     "outstanding": result["outstanding"], "titles": result["titles"]},
     }  # fmt: skip

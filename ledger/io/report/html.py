@@ -88,6 +88,7 @@ def render_html(data: dict[str, Any], findings: list[dict[str, Any]], *, title: 
         _balance(data),
         _exchanges(data, notes),
         _parties(data, notes),
+        _totals(data, notes),
         _sources(data, notes),
     ]
     rest = notes.rest()
@@ -232,15 +233,36 @@ def _exchanges(data: dict[str, Any], notes: Findings) -> str:
 
 
 def _parties(data: dict[str, Any], notes: Findings) -> str:
+    aliases: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for alias in data.get("aliases", []):
+        aliases[alias["party"]].append(alias)
     rows = "".join(
-        f"<tr><td><code>{esc(p['id'])}</code></td><td>{esc(p['name'])}</td><td>{esc(p['kind'])}</td>"
-        f"<td>{esc(p['acts_for'] or '')}</td><td>{esc(', '.join(p['aliases']))}{notes.html(p['id'])}</td></tr>"
+        f"<tr><td><code>{esc(p['id'])}</code></td><td>{esc(p['name'])}{notes.html(p['id'])}</td>"
+        f"<td>{esc(p['kind'])}</td><td>{esc(p['acts_for'] or '')}</td><td>"
+        + "<br>".join(f"{esc(a['name'])}{notes.html(a['id'])}" for a in aliases[p["id"]])
+        + "</td></tr>"
         for p in data["parties"]
     )
     return (
         '<h2 id="parties">Parties</h2><div class="scroll"><table><thead><tr><th>ID</th><th>Name</th><th>Kind</th>'
-        "<th>Acts for</th>"
-        f"<th>Aliases and findings</th></tr></thead><tbody>{rows}</tbody></table></div>"
+        f"<th>Acts for</th><th>Aliases</th></tr></thead><tbody>{rows}</tbody></table></div>"
+    )
+
+
+def _totals(data: dict[str, Any], notes: Findings) -> str:
+    totals = data.get("totals", [])
+    if not totals:
+        return ""
+    rows = "".join(
+        f"<tr><td><code>{esc(t['id'])}</code>{notes.html(t['id'])}</td><td>{esc(t['giver'])}</td>"
+        f"<td>{esc(t['kind'] or 'any')}</td><td>{esc(t['value'])} {esc(t['unit'])}</td>"
+        f"<td>{esc(t['since']['shown'])} – {esc(t['until']['shown'])}</td><td><code>{esc(t['source'])}</code></td></tr>"
+        for t in totals
+    )
+    return (
+        '<h2 id="totals">Reported totals</h2><p class="muted">Aggregates the sources state, which the audit checks '
+        'against the ledger\'s own records.</p><div class="scroll"><table><thead><tr><th>ID</th><th>Giver</th>'
+        f"<th>Kind</th><th>Total</th><th>Period</th><th>Source</th></tr></thead><tbody>{rows}</tbody></table></div>"
     )
 
 

@@ -54,6 +54,13 @@ def render_markdown(data: dict[str, Any], findings: list[dict[str, Any]], *, tit
             f"{md(c['summary'])}; exchanges: {md(', '.join(c['exchanges']) or 'none')}"
         )
         out += [f"  - {md(f['severity'])} `{f['check']}`: {md(f['message'])}" for f in by_record.pop(c["id"], [])]
+    if data.get("totals"):
+        out += ["", "## Reported totals", ""]
+        out += _table(
+            ["total", "giver", "kind", "value", "period", "source"],
+            [[t["id"], t["giver"], t["kind"] or "any", f"{t['value']} {t['unit']}",
+              f"{t['since']['shown']} – {t['until']['shown']}", t["source"]] for t in data["totals"]],
+        )  # fmt: skip
     out += ["", "## Sources and their quotes", ""]
     for s in data["sources"]:
         out.append(f"### {md(s['title'])}")

@@ -13,6 +13,8 @@ from collections import defaultdict
 from html import escape
 from typing import Any
 
+from ledger.domain import FuzzyDate
+
 #: Fill colour of each status (kept readable in print and for common colour blindness: hue and lightness differ).
 STATUS_COLOURS = {
     "delivered": "#1b7837", "in_progress": "#5aae61", "promised": "#e08214", "offered": "#fdb863",
@@ -42,65 +44,91 @@ WIDTH, LABEL_W, LANE_H, TOP = 900, 150, 34, 30
 UNKNOWN_W = 230
 
 
-def _day(value: Any) -> dt.date | None:
-    if value is None or isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value))
+def _range(c: dict[str, Any]) -> tuple[dt.date, dt.date] | None:
+    """First and last day a concession's (possibly fuzzy) date may stand for; None when unknown."""
+    date = FuzzyDate.parse(c["date"].get("value"))
+    return (date.start, date.end) if date.start and date.end else None
+
+
+ROW_H, PAD = 22, 6
 
 
 def timeline_svg(concessions: list[dict[str, Any]], party_names: dict[str, str]) -> str:
-    """One lane per giving side; a dot for a day, a bar for a month or year, unknown dates in their own zone."""
+    """One lane per giving side; a dot for a day, a bar for a month or year, unknown dates in their own zone.
+    Marks that would overlap in a lane go on a new row of that lane."""
     lanes = sorted({c["giver_side"] for c in concessions}, key=lambda p: (party_names.get(p) or p).lower())
-    dated = [c for c in concessions if c["date"].get("value")]
+    dated = [c for c in concessions if _range(c)]
     has_unknown = len(dated) < len(concessions)
     unknown_w = (UNKNOWN_W if dated else WIDTH - LABEL_W - 30) if has_unknown else 0
     x0, x1 = LABEL_W + 10, WIDTH - 10 - unknown_w
-    height = TOP + LANE_H * max(len(lanes), 1) + 30
+    span = _span(dated)
+    shapes: dict[str, list[tuple[int, dict[str, Any], str]]] = {}
+    for lane in lanes:
+        mine = [c for c in concessions if c["giver_side"] == lane]
+        shapes[lane] = _lane_marks(mine, span, x0, x1, unknown_w)
+    heights = {lane: ROW_H * (1 + max((row for row, _, _ in shapes[lane]), default=0)) + 2 * PAD for lane in lanes}
+    height = TOP + sum(heights.values()) + 30
     parts = [
         f'<svg class="timeline" viewBox="0 0 {WIDTH} {height}" role="img" aria-labelledby="tl-title" '
         f'xmlns="http://www.w3.org/2000/svg"><title id="tl-title">Timeline of {len(concessions)} concessions '
         "by giving side, coloured by status</title>"
     ]
+    y = TOP
+    marks: list[str] = []
     for i, lane in enumerate(lanes):
-        y = TOP + i * LANE_H
         fill = "#f4f4f4" if i % 2 == 0 else "#ffffff"
-        parts.append(f'<rect x="0" y="{y}" width="{WIDTH}" height="{LANE_H}" fill="{fill}"/>')
+        parts.append(f'<rect x="0" y="{y}" width="{WIDTH}" height="{heights[lane]}" fill="{fill}"/>')
         parts.append(
-            f'<text x="6" y="{y + LANE_H / 2 + 5}" class="lane">{esc(short(party_names.get(lane, lane), 20))}</text>'
+            f'<text x="6" y="{y + PAD + ROW_H / 2 + 5}" class="lane">{esc(short(party_names.get(lane, lane), 20))}'
+            "</text>"
         )
-    parts += _axis(dated, x0, x1, height, unknown_w)
-    span = _span(dated)
-    unknown_slots: dict[str, int] = defaultdict(int)
-    unknown_counts: dict[str, int] = defaultdict(int)
-    for c in concessions:
-        if not c["date"].get("value"):
-            unknown_counts[c["giver_side"]] += 1
-    for c in concessions:
-        lane_y = TOP + lanes.index(c["giver_side"]) * LANE_H
-        tip = f"{c['id']}: {c['summary']} ({c['status']}; {c['date']['shown']})"
-        colour = STATUS_COLOURS.get(c["status"], "#777")
-        if c["date"].get("value") and span is not None:
-            shape = _dated_shape(c, span, x0, x1, lane_y, colour)
-        else:
-            slot = unknown_slots[c["giver_side"]]
-            unknown_slots[c["giver_side"]] += 1
-            step = min((unknown_w - 20) / max(unknown_counts[c["giver_side"]], 1), 40)
-            cx = x1 + 20 + step * (slot + 0.5)
-            shape = f'<circle cx="{cx:.1f}" cy="{lane_y + LANE_H / 2}" r="{min(7, step / 2 - 1):.1f}" fill="{colour}"/>'
-        parts.append(
-            f'<g class="mark" data-id="{esc(c["id"])}" data-status="{esc(c["status"])}"><title>{esc(tip)}</title>'
-            f"{shape}</g>"
-        )
+        # Shapes hold no user text, so placing them by replacing {Y} cannot touch a name or summary.
+        marks += [_mark(c, shape.replace("{Y}", f"{y + PAD + row * ROW_H + ROW_H / 2:.1f}"))
+                  for row, c, shape in shapes[lane]]  # fmt: skip
+        y += heights[lane]
+    parts += _axis(span, x0, x1, height, unknown_w)
+    parts += marks
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _lane_marks(
+    mine: list[dict[str, Any]], span: tuple[dt.date, dt.date] | None, x0: float, x1: float, unknown_w: float
+) -> list[tuple[int, dict[str, Any], str]]:
+    """(row, concession, shape) for each concession of one lane; ``{Y}`` stands for the row's middle."""
+    out: list[tuple[int, dict[str, Any], str]] = []
+    row_ends: list[float] = []
+    dated = sorted((c for c in mine if _range(c)), key=lambda c: _range(c) or ())
+    for c in dated:
+        assert span is not None
+        left, right, shape = _dated_shape(c, span, x0, x1)
+        row = next((i for i, end in enumerate(row_ends) if end < left - 4), len(row_ends))
+        if row == len(row_ends):
+            row_ends.append(right)
+        row_ends[row] = right
+        out.append((row, c, shape))
+    unknown = [c for c in mine if not _range(c)]
+    per_row = max(int((unknown_w - 20) // 20), 1)
+    for i, c in enumerate(unknown):
+        cx = x1 + 20 + 20 * (i % per_row) + 10
+        colour = STATUS_COLOURS.get(c["status"], "#777")
+        out.append((i // per_row, c, f'<circle cx="{cx:.1f}" cy="{{Y}}" r="7" fill="{colour}"/>'))
+    return out
+
+
+def _mark(c: dict[str, Any], shape: str) -> str:
+    tip = f"{c['id']}: {c['summary']} ({c['status']}; {c['date']['shown']})"
+    return (
+        f'<g class="mark" data-id="{esc(c["id"])}" data-status="{esc(c["status"])}"><title>{esc(tip)}</title>'
+        f"{shape}</g>"
+    )
 
 
 def _span(dated: list[dict[str, Any]]) -> tuple[dt.date, dt.date] | None:
     if not dated:
         return None
-    starts = [_day(c["date"]["start"]) for c in dated]
-    ends = [_day(c["date"]["end"]) for c in dated]
-    low, high = min(d for d in starts if d), max(d for d in ends if d)
+    ranges = [r for c in dated if (r := _range(c))]
+    low, high = min(r[0] for r in ranges), max(r[1] for r in ranges)
     if low == high:
         low, high = low - dt.timedelta(days=1), high + dt.timedelta(days=1)
     return low, high
@@ -111,24 +139,27 @@ def _x(day: dt.date, span: tuple[dt.date, dt.date], x0: float, x1: float) -> flo
     return x0 + (x1 - x0) * (day - span[0]).days / total
 
 
-def _dated_shape(c: dict[str, Any], span: tuple[dt.date, dt.date], x0: float, x1: float, y: float, colour: str) -> str:
-    start, end = _day(c["date"]["start"]), _day(c["date"]["end"])
-    assert start is not None and end is not None
-    mid = y + LANE_H / 2
+def _dated_shape(c: dict[str, Any], span: tuple[dt.date, dt.date], x0: float, x1: float) -> tuple[float, float, str]:
+    """Left and right edge in pixels and the shape: a dot for a day, a bar over a month's or year's range."""
+    known = _range(c)
+    assert known is not None
+    start, end = known
+    colour = STATUS_COLOURS.get(c["status"], "#777")
     if start == end:
-        return f'<circle cx="{_x(start, span, x0, x1):.1f}" cy="{mid}" r="7" fill="{colour}"/>'
+        x = _x(start, span, x0, x1)
+        return x - 7, x + 7, f'<circle cx="{x:.1f}" cy="{{Y}}" r="7" fill="{colour}"/>'
     left, right = _x(start, span, x0, x1), _x(end + dt.timedelta(days=1), span, x0, x1)
     width = max(right - left, 8)
-    return (
-        f'<rect x="{left:.1f}" y="{mid - 6}" width="{width:.1f}" height="12" rx="6" fill="{colour}" '
-        f'fill-opacity="0.75" stroke="{colour}"/>'
+    shape = (
+        f'<rect x="{left:.1f}" y="{{Y}}" transform="translate(0 -6)" width="{width:.1f}" height="12" rx="6" '
+        f'fill="{colour}" fill-opacity="0.75" stroke="{colour}"/>'
     )
+    return left, left + width, shape
 
 
-def _axis(dated: list[dict[str, Any]], x0: float, x1: float, height: float, unknown_w: float) -> list[str]:
+def _axis(span: tuple[dt.date, dt.date] | None, x0: float, x1: float, height: float, unknown_w: float) -> list[str]:
     parts = []
     base = height - 22
-    span = _span(dated)
     if span is not None:
         parts.append(f'<line x1="{x0}" y1="{base}" x2="{x1}" y2="{base}" stroke="#888"/>')
         ticks = 4 if (span[1] - span[0]).days > 3 else 1
@@ -138,17 +169,14 @@ def _axis(dated: list[dict[str, Any]], x0: float, x1: float, height: float, unkn
             anchor = "start" if i == 0 else "end" if i == ticks else "middle"
             parts.append(f'<line x1="{x:.1f}" y1="{TOP}" x2="{x:.1f}" y2="{base + 4}" stroke="#ddd"/>')
             parts.append(f'<text x="{x:.1f}" y="{base + 18}" class="tick" text-anchor="{anchor}">{day}</text>')
+        parts.append(f'<text x="{x0}" y="18" class="tick">dot: a day · bar: a month or year</text>')
     if unknown_w:
         zone = x1 + 10
         parts.append(
             f'<rect x="{zone}" y="{TOP}" width="{unknown_w}" height="{base - TOP}" fill="none" stroke="#999" '
             'stroke-dasharray="4 3"/>'
         )
-        parts.append(
-            f'<text x="{zone + unknown_w / 2}" y="{base + 18}" class="tick" text-anchor="middle">'
-            "date unknown (the sources give none)</text>"
-        )
-    parts.append(f'<text x="{LABEL_W + 10}" y="18" class="tick">dot: a day · bar: a month or year</text>')
+        parts.append(f'<text x="{zone + unknown_w / 2}" y="18" class="tick" text-anchor="middle">date unknown</text>')
     return parts
 
 
