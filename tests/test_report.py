@@ -148,3 +148,10 @@ def test_timeline_draws_days_as_dots_ranges_as_bars_and_unknown_apart() -> None:
     ys = {k: re.search(r'(?:cy|y)="([\d.]+)"', v).group(1) for k, v in marks.items()}  # type: ignore[union-attr]
     assert ys["year"] != ys["day"] and ys["day"] == ys["month"]
     assert "date unknown" in svg and "Betaland" in svg
+
+
+@pytest.mark.sqlite_only
+def test_html_ids_are_unique(run: Run, seeded: Path, tmp_path: Path) -> None:
+    page = _report(run, tmp_path / "report.html")
+    ids = re.findall(r'(?<![\w-])id="([^"]+)"', page)
+    assert len(ids) == len(set(ids)) and "c-lukashenko-plane-repairs" in ids  # it is in two exchanges

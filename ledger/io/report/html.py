@@ -190,7 +190,9 @@ def _balance(data: dict[str, Any]) -> str:
     return "".join(parts)
 
 
-def _concession_card(c: dict[str, Any], names: dict[str, str], notes: Findings) -> str:
+def _concession_card(c: dict[str, Any], names: dict[str, str], notes: Findings, *, anchor: bool = True) -> str:
+    """One concession with its findings and quotes; only its first card in the page carries its anchor."""
+    ident = ' id="c-' + esc(c["id"]) + '"' if anchor else ""
     quantity = f" · {c['quantity']} {esc(c['unit'])}" if c.get("quantity") is not None else ""
     quotes = "".join(
         f"<blockquote>{esc(q.get('quote') or '(no quote)')}<br><span class='muted'>— {esc(q['source'])}"
@@ -198,10 +200,10 @@ def _concession_card(c: dict[str, Any], names: dict[str, str], notes: Findings) 
         for q in c["citations"]
     )
     return (
-        f'<article class="card" id="c-{esc(c["id"])}"><h4>{esc(c["summary"])}</h4>'
+        f'<article class="card"{ident}><h4>{esc(c["summary"])}</h4>'
         f"<div>{status_badge(c['status'])} <code>{esc(c['id'])}</code> · {esc(names.get(c['giver'], c['giver']))} → "
         f"{esc(names.get(c['receiver'], c['receiver']))} · {esc(c['kind'])}{quantity} · date: {esc(c['date']['shown'])}"
-        f"</div>{quotes}{notes.html(c['id'])}</article>"
+        f"</div>{notes.html(c['id'])}{quotes}</article>"
     )
 
 
@@ -217,11 +219,12 @@ def _exchanges(data: dict[str, Any], notes: Findings) -> str:
             for link in x["links"]
         )
         members = [by_id[m] for m in by_id if x["id"] in by_id[m]["exchanges"]]
+        cards = [_concession_card(m, names, notes, anchor=m["id"] not in shown) for m in members]
         shown |= {m["id"] for m in members}
         parts.append(
             f'<section id="x-{esc(x["id"])}"><h3>{esc(x["title"])}</h3><p class="muted"><code>{esc(x["id"])}</code>'
             f"</p><p>{esc(x.get('summary') or '')}</p>{notes.html(x['id'])}<ul>{links}</ul><div class='cards'>"
-            + "".join(_concession_card(m, names, notes) for m in members)
+            + "".join(cards)
             + "</div></section>"
         )
     rest = [c for c in data["concessions"] if c["id"] not in shown]
