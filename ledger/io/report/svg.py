@@ -190,13 +190,8 @@ def graph_svg(
 ) -> str:
     """Parties as nodes on a circle (grouped by side), concessions as numbered arrows, pairs joined by lines."""
     involved = {c["giver"] for c in concessions} | {c["receiver"] for c in concessions}
-    order = sorted(involved, key=lambda p: (parties.get(p, {}).get("side", p), p != parties.get(p, {}).get("side"), p))
-    cx, cy, radius = G_W / 2, G_H / 2, min(G_W, G_H) / 2 - 70
-    at = {
-        p: (cx + radius * math.cos(2 * math.pi * i / len(order) - math.pi / 2),
-            cy + radius * math.sin(2 * math.pi * i / len(order) - math.pi / 2))
-        for i, p in enumerate(order)
-    }  # fmt: skip
+    at = _layout(concessions, involved, parties)
+    order = sorted(at)
     parts = [
         f'<svg class="graph" viewBox="0 0 {G_W} {G_H}" role="img" aria-labelledby="gr-title" '
         f'xmlns="http://www.w3.org/2000/svg"><title id="gr-title">Exchange graph: {len(involved)} parties, '
@@ -238,6 +233,34 @@ def graph_svg(
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _layout(
+    concessions: list[dict[str, Any]], involved: set[str], parties: dict[str, dict[str, Any]]
+) -> dict[str, tuple[float, float]]:
+    """Node positions on an ellipse: the two sides that gave most face each other (left, right), each with
+    the people and bodies acting for it around it; every other party on the top and bottom arcs."""
+    side = {p: parties.get(p, {}).get("side") or p for p in involved}
+    weight: dict[str, int] = defaultdict(int)
+    for c in concessions:
+        weight[side[c["giver"]]] += 1
+    main = sorted(weight, key=lambda p: (-weight[p], p))[:2]
+    groups = [sorted((p for p in involved if side[p] == m), key=lambda p: (p != m, p)) for m in main]
+    others = sorted(p for p in involved if side[p] not in main)
+    spread = 50 if others else 80
+    arcs = [(180 - spread, 180 + spread), (-spread, spread)]
+    placed: dict[str, float] = {}
+    for group, (low, high) in zip(groups, arcs, strict=False):
+        middle = [*group[1:][: len(group[1:]) // 2], group[0], *group[1:][len(group[1:]) // 2 :]]
+        placed |= {p: low + (high - low) * (i + 0.5) / len(middle) for i, p in enumerate(middle)}
+    top, bottom = others[::2], others[1::2]
+    for group, (low, high) in ((top, (180 + spread + 10, 360 - spread - 10)), (bottom, (spread + 10, 170 - spread))):
+        placed |= {p: low + (high - low) * (i + 0.5) / len(group) for i, p in enumerate(group)}
+    rx, ry = G_W / 2 - 120, G_H / 2 - 70
+    return {
+        p: (G_W / 2 + rx * math.cos(math.radians(a)), G_H / 2 + ry * math.sin(math.radians(a)))
+        for p, a in placed.items()
+    }
 
 
 def _arrows(
