@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import os
 import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ledger.io.report import write_atomic
 from tests.conftest import Run, checksum
@@ -155,3 +158,28 @@ def test_html_ids_are_unique(run: Run, seeded: Path, tmp_path: Path) -> None:
     page = _report(run, tmp_path / "report.html")
     ids = re.findall(r'(?<![\w-])id="([^"]+)"', page)
     assert len(ids) == len(set(ids)) and "c-lukashenko-plane-repairs" in ids  # it is in two exchanges
+
+
+_DATES = st.one_of(
+    st.none(),
+    st.dates(dt.date(1990, 1, 1), dt.date(2040, 12, 31)).map(lambda d: d.isoformat()),
+    st.dates(dt.date(1990, 1, 1), dt.date(2040, 12, 31)).map(lambda d: d.isoformat()[:7]),
+    st.integers(1990, 2040).map(str),
+)
+
+
+@given(st.lists(st.tuples(_DATES, st.sampled_from(["a", "b", "c"])), min_size=1, max_size=25))
+@settings(max_examples=60, deadline=None)
+def test_timeline_marks_stay_inside_the_picture(dates: list[tuple[str | None, str]]) -> None:
+    """Whatever the dates and their precision: one mark per concession, every shape inside the drawing."""
+    from ledger.io.report.svg import WIDTH, timeline_svg
+
+    svg = timeline_svg([_concession(f"c{i}", d, side) for i, (d, side) in enumerate(dates)], {})
+    assert svg.count('<g class="mark"') == len(dates)
+    height = float(re.search(r'viewBox="0 0 \d+ ([\d.]+)"', svg).group(1))  # type: ignore[union-attr]
+    for x in re.findall(r'<(?:circle|rect) (?:cx|x)="([\d.-]+)"', svg):
+        assert 0 <= float(x) <= WIDTH
+    for x, width in re.findall(r'<rect x="([\d.-]+)" y="[\d.]+" transform="[^"]*" width="([\d.]+)"', svg):
+        assert float(x) + float(width) <= WIDTH
+    for y in re.findall(r' (?:cy|y)="([\d.-]+)"', svg):
+        assert 0 <= float(y) <= height

@@ -85,10 +85,13 @@ def balance(session: Session, *, exchange: str | None = None, party: str | None 
         chosen = [r for r in rows if r["exchange"] == scope] if scope else _distinct(rows)
         for direction, key in (("gave", "giver"), ("received", "receiver")):
             lines += _group(chosen, scope or TOTAL, direction, key, focus)
+    in_exchanges: dict[str, list[str]] = defaultdict(list)
+    for r in rows:
+        if r["exchange"]:
+            in_exchanges[r["id"]].append(r["exchange"])
     outstanding = [
         {"side": r["giver"], "side_name": r["giver_name"], "id": r["id"], "summary": r["summary"],
-         "status": r["status"], "due": r["due"], "exchanges": sorted({x["exchange"] for x in rows
-                                                                     if x["id"] == r["id"] and x["exchange"]})}
+         "status": r["status"], "due": r["due"], "exchanges": sorted(in_exchanges[r["id"]])}
         for r in _distinct(rows)
         if Status(r["status"]) in OPEN_PROMISES and (focus is None or r["giver_pid"] == focus)
     ]  # fmt: skip
