@@ -125,11 +125,13 @@ def _mark(c: dict[str, Any], shape: str) -> str:
 
 
 def _span(dated: list[dict[str, Any]]) -> tuple[dt.date, dt.date] | None:
+    """The drawn period: from the first day any date may stand for to the day after the last (exclusive),
+    widened by a day each side when only one day is drawn."""
     if not dated:
         return None
     ranges = [r for c in dated if (r := _range(c))]
-    low, high = min(r[0] for r in ranges), max(r[1] for r in ranges)
-    if low == high:
+    low, high = min(r[0] for r in ranges), max(r[1] for r in ranges) + dt.timedelta(days=1)
+    if (high - low).days <= 1:
         low, high = low - dt.timedelta(days=1), high + dt.timedelta(days=1)
     return low, high
 
@@ -150,6 +152,7 @@ def _dated_shape(c: dict[str, Any], span: tuple[dt.date, dt.date], x0: float, x1
         return x - 7, x + 7, f'<circle cx="{x:.1f}" cy="{{Y}}" r="7" fill="{colour}"/>'
     left, right = _x(start, span, x0, x1), _x(end + dt.timedelta(days=1), span, x0, x1)
     width = max(right - left, 8)
+    left = min(left, x1 - width)  # a short range at the very end stays inside the axis
     shape = (
         f'<rect x="{left:.1f}" y="{{Y}}" transform="translate(0 -6)" width="{width:.1f}" height="12" rx="6" '
         f'fill="{colour}" fill-opacity="0.75" stroke="{colour}"/>'
