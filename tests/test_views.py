@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -107,19 +106,13 @@ def test_timeline_since_until_keep_overlapping_ranges(run: Run, dated: Path) -> 
 
 
 def test_timeline_shows_later_status_changes(run: Run, dated: Path) -> None:
-    from ledger.db import make_engine, resolve_url, session_scope
-    from ledger.models import Concession, StatusChange
-
-    url = resolve_url(str(dated))
-    engine = make_engine(url)
-    with session_scope(engine, write=True, url=url) as session:
-        concession = session.query(Concession).filter_by(slug="day").one()
-        session.add(StatusChange(concession_id=concession.id, status="delivered", date_on=dt.date(2026, 1, 5),
-                                 date_precision="day"))  # fmt: skip
-    engine.dispose()
+    result = run("status", "day", "delivered", "--date", "2026-01-05")
+    assert result.exit_code == 0, result.stderr
     rows = run("timeline", "-f", "json").json()
+    first = next(r for r in rows if r["record"] == "day")
+    assert first["what"] == "concession" and first["status"] == "promised"  # as first recorded
     assert rows[-2]["what"] == "status" and rows[-2]["record"] == "day" and rows[-2]["status"] == "delivered"
-    assert rows[-1]["record"] == "vague"
+    assert rows[-2]["date"] == "2026-01-05" and rows[-1]["record"] == "vague"
 
 
 def test_timeline_of_one_exchange(run: Run, seeded: Path) -> None:

@@ -212,12 +212,27 @@ def timeline(
 _ORDER = {"source": 0, "concession": 1, "status": 2}
 
 
+def _first_changes() -> Any:
+    """Subquery: the first status change of each concession (the status it was recorded with)."""
+    return (
+        select(StatusChange.concession_id, func.min(StatusChange.id).label("first_id"))
+        .group_by(StatusChange.concession_id)
+        .subquery()
+    )
+
+
 def _concession_events(session: Session, where: Any) -> list[Event]:
+    """Each concession at its own date, with the status it was first recorded in."""
     giver, _, _ = _principal()
+    first = _first_changes()
+    initial = aliased(StatusChange)
     rows = session.execute(
-        select(Concession.slug, Concession.summary, Concession.status, Concession.date_text, Concession.date_on,
-               Concession.date_precision, giver.name)
-        .select_from(Concession).join(giver, giver.id == Concession.giver_id).where(where)
+        select(Concession.slug, Concession.summary, func.coalesce(initial.status, Concession.status),
+               Concession.date_text, Concession.date_on, Concession.date_precision, giver.name)
+        .select_from(Concession).join(giver, giver.id == Concession.giver_id)
+        .outerjoin(first, first.c.concession_id == Concession.id)
+        .outerjoin(initial, initial.id == first.c.first_id)
+        .where(where)
     )  # fmt: skip
     return [
         Event(fuzzy_from(text, on, precision), "concession", slug, name, Status(status).value, summary)
@@ -227,11 +242,7 @@ def _concession_events(session: Session, where: Any) -> list[Event]:
 
 def _status_events(session: Session, where: Any) -> list[Event]:
     """Every change after the first (the first is the concession's own entry)."""
-    first = (
-        select(StatusChange.concession_id, func.min(StatusChange.id).label("first_id"))
-        .group_by(StatusChange.concession_id)
-        .subquery()
-    )
+    first = _first_changes()
     giver, _, _ = _principal()
     rows = session.execute(
         select(Concession.slug, StatusChange.status, StatusChange.date_text, StatusChange.date_on,
