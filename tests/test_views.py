@@ -120,3 +120,9 @@ def test_timeline_of_one_exchange(run: Run, seeded: Path) -> None:
     concessions = {r["record"] for r in rows if r["what"] == "concession"}
     assert concessions == {"by-promises-release-14-more", "us-eases-belavia-sanctions"}
     assert {r["record"] for r in rows if r["what"] == "source"} <= {"gaze-belarus-example", "san-belarus-frees-123"}
+
+
+def test_balance_of_an_empty_ledger_says_what_to_do(run: Run, ledger_db: Path) -> None:
+    result = run("balance")
+    assert result.exit_code == 0 and "ledger add" in result.stdout
+    assert run("timeline", "-f", "json").json() == []

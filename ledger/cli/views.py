@@ -45,6 +45,8 @@ def balance(
 
 def balance_text(lines: list[dict[str, Any]], outstanding: list[dict[str, Any]], titles: dict[str, str]) -> str:
     """The balance as sentences: ``Belarus gave: 123 person prisoner release (delivered), ...``."""
+    if not lines:
+        return "no concessions recorded yet: add one with `ledger add`, or load a file with `ledger import`"
     out: list[str] = []
     scope = None
     for line in lines:
