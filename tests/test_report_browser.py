@@ -64,7 +64,9 @@ def test_seeds_report_renders_cleanly(browser: Any, run: Run, seeded: Path, tmp_
     page, errors, requests = _open(browser, report, width)
     try:
         ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"report-seeds-{width}.png"), full_page=True)
+        page.screenshot(path=str(ARTIFACTS / f"report-seeds-{width}.png"))  # the first screen, as a reader sees it
+        page.screenshot(path=str(ARTIFACTS / f"report-seeds-{width}-full.png"), full_page=True)
+        page.locator("figure").nth(1).screenshot(path=str(ARTIFACTS / f"report-seeds-{width}-graph.png"))
         assert errors == []
         assert requests == [report.as_uri()]  # nothing fetched but the page itself
         assert page.locator("svg.timeline g.mark").count() == concessions
