@@ -183,3 +183,12 @@ def test_timeline_marks_stay_inside_the_picture(dates: list[tuple[str | None, st
         assert float(x) + float(width) <= WIDTH
     for y in re.findall(r' (?:cy|y)="([\d.-]+)"', svg):
         assert 0 <= float(y) <= height
+
+
+def test_report_audits_with_the_chosen_checks(run: Run, seeded: Path, tmp_path: Path) -> None:
+    page = _report(run, tmp_path / "all.html")
+    assert "<code>unpaired</code>" in page
+    result = run("report", "-o", str(tmp_path / "some.html"), "--skip", "unpaired")
+    assert result.exit_code == 0
+    assert "<code>unpaired</code>" not in (tmp_path / "some.html").read_text(encoding="utf-8")
+    assert run("report", "-o", str(tmp_path / "x.html"), "--check", "nope").exit_code == 3

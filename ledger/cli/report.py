@@ -31,6 +31,8 @@ def report(
         ReportFormat | None, typer.Option("--format", "-f", help="html or markdown [default: from -o's extension].")
     ] = None,
     title: Annotated[str, typer.Option("--title", help="The report's title.")] = "Ledger report",
+    check: Annotated[list[str] | None, typer.Option("--check", help="Audit only with this check (repeat).")] = None,
+    skip: Annotated[list[str] | None, typer.Option("--skip", help="Leave this audit check out (repeat).")] = None,
 ) -> None:
     """Write a report: summary, timeline, exchange graph, balance, audit findings beside their records, sources."""
     from ledger.audit.registry import AuditOptions, run_audit, select_checks
@@ -42,7 +44,7 @@ def report(
         data = report_data(session)
         findings = [
             f
-            for info in progress(select_checks(), "auditing")
+            for info in progress(select_checks(check or (), skip or ()), "auditing")
             for f in run_audit(session, AuditOptions(as_of=dt.date.today()), [info])
         ]
     rows = [
