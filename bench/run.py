@@ -45,6 +45,7 @@ class Run:
     seconds: float
     rss_mb: float
     exit_code: int
+    cpu_seconds: float = 0.0
     stderr: str = ""
     timed_out: bool = False
 
@@ -60,6 +61,8 @@ class Row:
     ratio: float | None = None
     ledger_rss_mb: float | None = None
     baseline_rss_mb: float | None = None
+    ledger_cpu_s: float | None = None
+    baseline_cpu_s: float | None = None
     note: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -85,11 +88,14 @@ def measure(argv: list[str], workdir: Path, *, timeout: float, env: dict[str, st
         seconds = time.perf_counter() - start
     process.returncode = os.waitstatus_to_exitcode(status)
     tail = err.read_text(encoding="utf-8", errors="replace")[-400:]
-    return Run(seconds, usage.ru_maxrss / 1024, process.returncode, tail, timed_out)
+    cpu = usage.ru_utime + usage.ru_stime
+    return Run(seconds, usage.ru_maxrss / 1024, process.returncode, cpu, tail, timed_out)
 
 
 def best(argv: list[str], workdir: Path, *, repeat: int, timeout: float, env: dict[str, str] | None = None) -> Run:
-    """The median of ``repeat`` runs (the one run when repeat is 1)."""
+    """The median of ``repeat`` runs after one warm-up run (the one run when repeat is 1)."""
+    if repeat > 1:
+        measure(argv, workdir, timeout=timeout, env=env)
     runs = [measure(argv, workdir, timeout=timeout, env=env) for _ in range(repeat)]
     runs.sort(key=lambda r: r.seconds)
     return runs[len(runs) // 2]
@@ -107,7 +113,9 @@ class Bench:
             [str(script)] if script.exists() else [sys.executable, "-c", "from ledger.cli.app import run; run()"]
         )
         self.env = {**os.environ, "LEDGER_AUTHOR": "bench"}
-        self.env.pop("LEDGER_DB", None)
+        # Measure what a user runs: with bytecode caches (a session may have turned them off).
+        for name in ("LEDGER_DB", "PYTHONDONTWRITEBYTECODE", "PYTHONPROFILEIMPORTTIME"):
+            self.env.pop(name, None)
         self.rows: list[Row] = []
 
     # --- plumbing -----------------------------------------------------------------------------------
@@ -150,12 +158,14 @@ class Bench:
     def record(self, row: Row, ledger: Run | None, baseline: Run | None) -> Row:
         if ledger is not None:
             row.ledger_s, row.ledger_rss_mb = round(ledger.seconds, 3), round(ledger.rss_mb, 1)
+            row.ledger_cpu_s = round(ledger.cpu_seconds, 3)
             if ledger.timed_out:
                 row.note = f"timeout (> {self.args.timeout:.0f} s)"
             elif ledger.exit_code not in (0,):
                 row.note = f"failed (exit {ledger.exit_code}): {ledger.stderr.strip().splitlines()[-1:]}"
         if baseline is not None:
             row.baseline_s, row.baseline_rss_mb = round(baseline.seconds, 3), round(baseline.rss_mb, 1)
+            row.baseline_cpu_s = round(baseline.cpu_seconds, 3)
             if baseline.exit_code != 0:
                 row.note += f" baseline failed (exit {baseline.exit_code}): {baseline.stderr.strip()[-200:]}"
         if row.ledger_s and row.baseline_s and not row.note:
@@ -217,7 +227,9 @@ class Bench:
 
     def run_help(self) -> None:
         ledger = best([*self.ledger, "--help"], self.workdir, repeat=self.args.repeat, timeout=60, env=self.env)
-        floor = best([sys.executable, "-c", "import sqlite3"], self.workdir, repeat=self.args.repeat, timeout=60)
+        floor = best(
+            [sys.executable, "-c", "import sqlite3"], self.workdir, repeat=self.args.repeat, timeout=60, env=self.env
+        )
         self.record(Row("--help (new process)", 0, extra=startup_imports(self.ledger, self.env)), ledger, floor)
 
     def run_sql(self, database: str) -> None:
@@ -267,8 +279,11 @@ def startup_imports(ledger: list[str], env: dict[str, str]) -> dict[str, Any]:
 
 
 def header() -> str:
-    cols = ("operation", "rows", "ledger s", "baseline s", "ratio", "ledger MB", "baseline MB", "note")
-    return f"{cols[0]:<40} {cols[1]:>9} {cols[2]:>9} {cols[3]:>10} {cols[4]:>6} {cols[5]:>9} {cols[6]:>11}  {cols[7]}"
+    cols = ("operation", "rows", "ledger s", "baseline s", "ratio", "ledger MB", "baseline MB", "cpu s", "note")
+    return (
+        f"{cols[0]:<40} {cols[1]:>9} {cols[2]:>9} {cols[3]:>10} {cols[4]:>6} {cols[5]:>9} {cols[6]:>11} "
+        f"{cols[7]:>13}  {cols[8]}"
+    )
 
 
 def format_row(row: Row) -> str:
@@ -281,7 +296,8 @@ def format_row(row: Row) -> str:
         note = (note + " imports: " + (", ".join(heavy) if heavy else "no sqlalchemy/alembic/pydantic/rich")).strip()
     return (
         f"{row.operation:<40} {row.rows:>9,} {num(row.ledger_s, '.3f'):>9} {num(row.baseline_s, '.3f'):>10} "
-        f"{num(row.ratio, '.2f'):>6} {num(row.ledger_rss_mb, '.0f'):>9} {num(row.baseline_rss_mb, '.0f'):>11}  {note}"
+        f"{num(row.ratio, '.2f'):>6} {num(row.ledger_rss_mb, '.0f'):>9} {num(row.baseline_rss_mb, '.0f'):>11} "
+        f"{num(row.ledger_cpu_s, '.2f'):>6}/{num(row.baseline_cpu_s, '.2f'):<6}  {note}"
     )
 
 
