@@ -67,29 +67,34 @@ class Row:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+#: GNU time reports the peak RSS of the process it runs. Linux carries the spawning process's high-water
+#: mark into a child's ``ru_maxrss`` across exec, so a child spawned by this (larger) process would
+#: report at least our own RSS; a child of the small ``time`` process reports its own.
+GNU_TIME = "/usr/bin/time"
+
+
 def measure(argv: list[str], workdir: Path, *, timeout: float, env: dict[str, str] | None = None) -> Run:
-    """Run one fresh process to completion; stdout to a file; peak RSS of that process from wait4."""
-    out, err = workdir / "stdout.txt", workdir / "stderr.txt"
+    """Run one fresh process to completion (stdout to a file); wall time, CPU time and peak RSS."""
+    out, err, usage_file = workdir / "stdout.txt", workdir / "stderr.txt", workdir / "usage.txt"
+    timed = Path(GNU_TIME).exists()
+    command = [GNU_TIME, "-f", "%M %U %S", "-o", str(usage_file), *argv] if timed else argv
     with out.open("wb") as stdout, err.open("wb") as stderr:
         start = time.perf_counter()
-        process = subprocess.Popen(argv, stdout=stdout, stderr=stderr, env=env, start_new_session=True)
-        timed_out = False
-        deadline = start + timeout
-        while True:
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.perf_counter() > deadline:
-                os.killpg(process.pid, signal.SIGKILL)
-                pid, status, usage = os.wait4(process.pid, 0)
-                timed_out = True
-                break
-            time.sleep(0.002)
+        process = subprocess.Popen(command, stdout=stdout, stderr=stderr, env=env, start_new_session=True)
+        try:
+            process.wait(timeout=timeout)
+            timed_out = False
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            timed_out = True
         seconds = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
     tail = err.read_text(encoding="utf-8", errors="replace")[-400:]
-    cpu = usage.ru_utime + usage.ru_stime
-    return Run(seconds, usage.ru_maxrss / 1024, process.returncode, cpu, tail, timed_out)
+    rss_mb, cpu = 0.0, 0.0
+    if timed and not timed_out:
+        fields = usage_file.read_text().split()[-3:]
+        rss_mb, cpu = int(fields[0]) / 1024, float(fields[1]) + float(fields[2])
+    return Run(seconds, rss_mb, process.returncode, cpu, tail, timed_out)
 
 
 def best(argv: list[str], workdir: Path, *, repeat: int, timeout: float, env: dict[str, str] | None = None) -> Run:
