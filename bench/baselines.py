@@ -98,11 +98,17 @@ def audit(cursor: Any, checks: tuple[str, ...]) -> int:
     return found
 
 
-def export_csv(cursor: Any, directory: Path) -> int:
+def streaming(connection: Any, postgres: bool) -> Any:
+    """A cursor that streams its rows: psycopg's default cursor would fetch the whole result first."""
+    return connection.cursor(name="bench_stream") if postgres else connection.cursor()
+
+
+def export_csv(connection: Any, postgres: bool, directory: Path) -> int:
     """One CSV file per record table (stable ID first), through csv.writer over a raw cursor."""
     directory.mkdir(parents=True, exist_ok=True)
     rows = 0
     for table in EXPORT_TABLES:
+        cursor = streaming(connection, postgres)
         cursor.execute(f"SELECT r.slug, t.* FROM {table} t JOIN records r ON r.id = t.{_key(table)} ORDER BY r.slug")
         with (directory / f"{table}.csv").open("w", newline="", encoding="utf-8") as out:
             writer = csv.writer(out)
@@ -110,6 +116,7 @@ def export_csv(cursor: Any, directory: Path) -> int:
             while batch := cursor.fetchmany(10_000):
                 writer.writerows(batch)
                 rows += len(batch)
+        cursor.close()
     return rows
 
 
@@ -170,9 +177,9 @@ def main(argv: list[str]) -> None:
         if operation == "audit":
             audit(cursor, tuple(rest[0].split(",")) if rest else ("unpaired", "one-sided", "totals"))
         elif operation == "export-csv":
-            export_csv(cursor, Path(rest[0]))
+            export_csv(connection, postgres, Path(rest[0]))
         elif operation == "verify":
-            verify(cursor)
+            verify(streaming(connection, postgres))
         elif operation == "list":
             list_page(cursor, postgres)
         elif operation == "sql":
