@@ -236,6 +236,8 @@ class Bench:
         if "--chain-only" in help_text:
             ledger = self.ledger_run(database, "verify", "--chain-only", "-f", "csv")
             self.record(Row("verify journal (--chain-only)", self.n), ledger, baseline)
+            if not self.args.full_verify:
+                return
         ledger = self.ledger_run(database, "verify", "-f", "csv")
         row = Row("verify (chain + replay of the journal)", self.n)
         self.record(row, ledger, baseline)
@@ -347,6 +349,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--only", action="append", choices=OPERATIONS, help="measure only this operation (repeat)")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds before a ledger command is stopped")
     parser.add_argument("--repeat", type=int, default=5, help="runs of the start-up measurements (median)")
+    parser.add_argument(
+        "--full-verify", action="store_true", help="also time the full `ledger verify` (replays the whole journal)"
+    )
     parser.add_argument("--workdir", type=Path, help="keep the generated files here (default: a temporary folder)")
     args = parser.parse_args(argv)
     if args.quick:

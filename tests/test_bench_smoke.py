@@ -29,8 +29,8 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, object], 
     workdir = tmp_path_factory.mktemp("bench")
     out = workdir / "figures.json"
     done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "run.py"), "--rows", str(ROWS), "--repeat", "1", "--json", str(out),
-         "--workdir", str(workdir)],
+        [sys.executable, str(ROOT / "bench" / "run.py"), "--rows", str(ROWS), "--repeat", "1", "--full-verify",
+         "--json", str(out), "--workdir", str(workdir)],
         capture_output=True, text=True, timeout=900, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
@@ -48,6 +48,7 @@ def test_the_report_has_every_operation_with_figures_or_a_reason(bench: tuple[di
     assert any(name.startswith("verify") for name in results)
     for row in results.values():
         assert row["baseline_s"] is not None and row["baseline_s"] > 0, row
+        assert not row["note"].startswith(("failed", "timeout")) and "baseline failed" not in row["note"], row
         if row["ledger_s"] is None:
             assert row["note"].startswith("n/a"), row
         elif not row["note"]:
