@@ -202,6 +202,10 @@ class Concession(Record):
     __mapper_args__ = {"polymorphic_identity": RecordType.CONCESSION, "inherit_condition": id == Record.id}
 
 
+#: The default listing order (``ledger list``): dated concessions first, by date; see migration 0003.
+Index("ix_concessions_date_order", Concession.date_on.is_(None), Concession.date_on)
+
+
 class Beneficiary(Base):
     """A named person (party) on a concession's roster, with the source that names them."""
 

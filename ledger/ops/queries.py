@@ -30,7 +30,6 @@ from ledger.models import (
     StatusChange,
 )
 from ledger.ops.base import get
-from ledger.schemas import fuzzy_from
 
 
 @dataclass(frozen=True)
@@ -49,7 +48,8 @@ class ConcessionFilter:
 
 
 def _date(text: str | None, value: dt.date | None, precision: str) -> dict[str, Any]:
-    fuzzy = fuzzy_from(text, value, precision)
+    # Built here rather than through ledger.schemas: listing must not pay for building the pydantic models.
+    fuzzy = FuzzyDate(text=text, value=value, precision=Precision(precision))
     return {"text": fuzzy.text, "value": fuzzy.iso(), "precision": fuzzy.precision.value, "shown": fuzzy.describe()}
 
 
