@@ -99,7 +99,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("slug", sa.String(length=128), nullable=False),
-        sa.Column("retracted", sa.Boolean(), server_default=sa.text("0"), nullable=False),
+        sa.Column("retracted", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("created_seq", sa.BigInteger(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_records")),
         sa.UniqueConstraint("slug", name=op.f("uq_records_slug")),
