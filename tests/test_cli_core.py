@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
-from collections.abc import Callable
 
 from tests.conftest import SEEDS, Run
 
@@ -139,7 +138,9 @@ BAD_ADDS = [
 
 
 @pytest.mark.parametrize(("extra", "message"), BAD_ADDS)
-def test_bad_input_is_refused_and_changes_nothing(run: Run, small: Path, extra: list[str], message: str, fingerprint: Fingerprint) -> None:
+def test_bad_input_is_refused_and_changes_nothing(
+    run: Run, small: Path, extra: list[str], message: str, fingerprint: Fingerprint
+) -> None:
     before = fingerprint()
     args = {"--giver": "by", "--receiver": "us", "--kind": "aid", "--summary": "s", "--status": "offered"}
     for i in range(0, len(extra), 2):
@@ -193,7 +194,9 @@ def test_import_seeds_is_idempotent_and_lists_citations(run: Run, ledger_db: Pat
     assert rows["by-promises-release-14-more"]["status"] == "promised"
 
 
-def test_import_errors_name_file_line_and_field(run: Run, ledger_db: Path, tmp_path: Path, fingerprint: Fingerprint) -> None:
+def test_import_errors_name_file_line_and_field(
+    run: Run, ledger_db: Path, tmp_path: Path, fingerprint: Fingerprint
+) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(
         "parties:\n"
