@@ -33,9 +33,19 @@ class LedgerGroup(TyperGroup):
             if settings(ctx).debug:
                 raise
             typer.echo(
-                f"internal error: {type(exc).__name__}: {exc}\nthis is a bug; rerun with --debug for details", err=True
+                f"internal error: {type(exc).__name__}: {_safe_text(exc)}\nthis is a bug; rerun with --debug for details",
+                err=True,
             )
             raise typer.Exit(INTERNAL_ERROR) from None
+
+
+def _safe_text(exc: BaseException) -> str:
+    """The error's first line; for a database driver error, the driver's message without SQL or values."""
+    cause = getattr(exc, "orig", None) if hasattr(exc, "statement") else None
+    text = str(cause if cause is not None else exc).strip()
+    if hasattr(exc, "statement") and cause is None:
+        return "a database statement failed"
+    return text.splitlines()[0] if text else ""
 
 
 app = typer.Typer(
