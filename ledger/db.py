@@ -343,10 +343,12 @@ def _orphans(session: Session) -> list[tuple[str, int | None, str]]:
         key = next(iter(table.primary_key.columns))
         for column in table.c:
             for fk in column.foreign_keys:
-                target = fk.column
+                # Alias the target: a self-reference (parties.acts_for_id) would otherwise correlate
+                # the subquery to the outer row and report every row as an orphan.
+                target = fk.column.table.alias().c[fk.column.name]
                 missing = ~select(target).where(target == column).exists()
                 stmt = select(key).where(column.is_not(None), missing).limit(100)
                 for (row_key,) in session.execute(stmt):
                     problems.append((table.name, row_key, f"a row of {table.name} points at a missing row of "
-                                     f"{target.table.name}"))  # fmt: skip
+                                     f"{fk.column.table.name}"))  # fmt: skip
     return problems
