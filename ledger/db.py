@@ -1,10 +1,10 @@
 """Engines, sessions and schema checks: the only module that knows SQLite from PostgreSQL.
 
-SQLite connections run with foreign keys on, WAL, a busy timeout and driver autocommit off, so we
-issue ``BEGIN IMMEDIATE`` ourselves for writes (a deferred BEGIN lets two writers deadlock into
-SQLITE_BUSY). PostgreSQL writes take a transaction-scoped advisory lock so journal appends are
-serialised. Taking the write lock is retried with backoff while the database is busy, for at most
-``LEDGER_BUSY_TIMEOUT`` seconds (default 30); after that the command fails with exit 4.
+SQLite connections run with foreign keys on, WAL, a busy timeout and driver autocommit off, so we issue
+``BEGIN IMMEDIATE`` ourselves for writes (a deferred BEGIN lets two writers deadlock into SQLITE_BUSY).
+PostgreSQL writes take a transaction-scoped advisory lock so journal appends are serialised; reads run in
+one REPEATABLE READ snapshot. Taking the write lock is retried with backoff while the database is busy,
+for at most ``LEDGER_BUSY_TIMEOUT`` seconds (default 30); after that the command fails with exit 4.
 """
 
 from __future__ import annotations
@@ -82,19 +82,35 @@ def busy_timeout_ms() -> int:
     return int(seconds * 1000)
 
 
+#: Engines made in this process, by URL and settings: reusing one keeps SQLAlchemy's compiled-statement
+#: cache warm when a process runs many commands (tests, batteries). ``dispose()`` only closes connections.
+_ENGINES: dict[tuple[str, bool, int, str], Engine] = {}
+
+
 def make_engine(url: URL, *, create: bool = False) -> Engine:
     """An engine for the ledger at ``url``; a missing SQLite file is an error unless ``create``."""
+    key = (url.render_as_string(hide_password=False), create, busy_timeout_ms(), os.environ.get(MAX_PAGES_ENV, ""))
+    engine = _ENGINES.get(key)
     if is_sqlite(url):
-        return _sqlite_engine(url, create=create)
-    return create_engine(url, pool_pre_ping=False)
+        _sqlite_check_path(url, create=create)
+    if engine is None:
+        engine = _sqlite_engine(url, create=create) if is_sqlite(url) else create_engine(url, pool_pre_ping=False)
+        if len(_ENGINES) > 64:
+            _ENGINES.clear()
+        _ENGINES[key] = engine
+    return engine
 
 
-def _sqlite_engine(url: URL, *, create: bool) -> Engine:
+def _sqlite_check_path(url: URL, *, create: bool) -> None:
     path = url.database
     if not path or path == ":memory:":
         raise DatabaseProblem("an in-memory SQLite database cannot hold a ledger; give a file path")
     if not create and not Path(path).exists():
         raise DatabaseProblem(f"no ledger at {path}", hint="create it with: ledger init")
+
+
+def _sqlite_engine(url: URL, *, create: bool) -> Engine:
+    path = str(url.database)
     mode = "rwc" if create else "rw"
     uri = f"file:{Path(path).as_posix()}?mode={mode}"
     timeout_ms = busy_timeout_ms()
@@ -186,6 +202,10 @@ def _begin(engine: Engine, *, write: bool) -> Session:
     timeout = busy_timeout_ms() / 1000
     deadline = time.monotonic() + timeout
     bind = engine.execution_options(ledger_write=write)
+    if engine.dialect.name == "postgresql" and not write:
+        # One snapshot for the whole read, as SQLite's WAL gives: under READ COMMITTED each statement
+        # would see a different moment, and a reader could see a write half-applied.
+        bind = bind.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
     delay = 0.01
     while True:
         session = Session(bind=bind, autoflush=True, expire_on_commit=False)

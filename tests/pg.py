@@ -58,8 +58,19 @@ class PgServer:
             return ["runuser", "-u", SUPERUSER, "--", *args]
         return list(args)
 
-    def start(self) -> PgServer:
-        """initdb and start; raises RuntimeError with the server's log when it does not come up."""
+    def start(self, attempts: int = 3) -> PgServer:
+        """initdb and start, retrying on a busy machine; RuntimeError with the server's log when it never comes up."""
+        for attempt in range(attempts):
+            try:
+                return self._start()
+            except RuntimeError:
+                self.stop()
+                if attempt == attempts - 1:
+                    raise
+                self.root, self.port = Path(tempfile.mkdtemp(prefix="ledger-pg-")), _free_port()
+        raise AssertionError("unreachable")
+
+    def _start(self) -> PgServer:
         pwfile = self.root / "pw"
         pwfile.write_text(PASSWORD + "\n")
         if os.geteuid() == 0:
