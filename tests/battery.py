@@ -28,11 +28,13 @@ def writer_commands(worker: int, writes: int) -> list[list[str]]:
         group, step = divmod(i, GROUP)
         a, b = f"w{worker}-g{group}-a", f"w{worker}-g{group}-b"
         if step == 0:
+            summary = f"aid from worker {worker} group {group}"
             commands.append(["add", "--id", a, "--giver", "by", "--receiver", "us", "--kind", "aid",
-                             "--summary", f"aid from worker {worker} group {group}", "--status", "offered"])  # fmt: skip
+                             "--summary", summary, "--status", "offered"])  # fmt: skip
         elif step == 1:
+            summary = f"relief from worker {worker} group {group}"
             commands.append(["add", "--id", b, "--giver", "us", "--receiver", "by", "--kind", "sanctions_relief",
-                             "--summary", f"relief from worker {worker} group {group}", "--status", "promised"])  # fmt: skip
+                             "--summary", summary, "--status", "promised"])  # fmt: skip
         elif step == 2:
             commands.append(["link", a, b])
         else:

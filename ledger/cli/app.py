@@ -32,10 +32,8 @@ class LedgerGroup(TyperGroup):
         except Exception as exc:
             if settings(ctx).debug:
                 raise
-            typer.echo(
-                f"internal error: {type(exc).__name__}: {_safe_text(exc)}\nthis is a bug; rerun with --debug for details",
-                err=True,
-            )
+            detail = f"{type(exc).__name__}: {_safe_text(exc)}"
+            typer.echo(f"internal error: {detail}\nthis is a bug; rerun with --debug for details", err=True)
             raise typer.Exit(INTERNAL_ERROR) from None
 
 
