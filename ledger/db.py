@@ -372,3 +372,53 @@ def _orphans(session: Session) -> list[tuple[str, int | None, str]]:
                     problems.append((table.name, row_key, f"a row of {table.name} points at a missing row of "
                                      f"{fk.column.table.name}"))  # fmt: skip
     return problems
+
+
+def backup(url: URL, target: Path, *, force: bool = False) -> int:
+    """Copy a live SQLite ledger to ``target`` with SQLite's online backup API; returns the copy's size.
+
+    The copy is one consistent snapshot (writers may keep working), written beside the target and
+    renamed into place only after ``PRAGMA integrity_check`` passes, so a failed backup leaves no file.
+    """
+    from ledger.errors import InvalidInput
+
+    if not is_sqlite(url):
+        raise InvalidInput(
+            "ledger backup copies SQLite ledgers; back up a PostgreSQL ledger with pg_dump",
+            hint="pg_dump --format=custom --file ledger.dump DBNAME   (restore: pg_restore; see docs/operations.md)",
+        )
+    _sqlite_check_path(url, create=False)
+    source, target = Path(str(url.database)), target.expanduser().absolute()
+    if target.exists() and target.resolve() == source.resolve():
+        raise InvalidInput(f"{target} is the ledger itself; choose another file for the backup")
+    if target.exists() and not force:
+        raise InvalidInput(f"{target} already exists", hint="choose another file, or pass --force to overwrite it")
+    if not target.parent.is_dir():
+        raise InvalidInput(f"{target.parent} is not a folder; create it first")
+    partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
+    try:
+        with translate_errors(url):
+            _copy(source, partial)
+        os.replace(partial, target)
+    except OSError as exc:
+        raise DatabaseProblem(f"cannot write the backup {target}: {exc.strerror or exc}") from exc
+    finally:
+        partial.unlink(missing_ok=True)
+    return target.stat().st_size
+
+
+def _copy(source: Path, partial: Path) -> None:
+    timeout = busy_timeout_ms() / 1000
+    src = sqlite3.connect(f"file:{source.as_posix()}?mode=ro", uri=True, timeout=timeout)
+    try:
+        dst = sqlite3.connect(partial)
+        try:
+            src.backup(dst)  # all pages in one step: one read snapshot of the source
+            dst.execute("PRAGMA journal_mode=DELETE")  # a self-contained file, no -wal beside it
+            check = dst.execute("PRAGMA integrity_check").fetchone()[0]
+            if check != "ok":
+                raise DatabaseProblem(f"the backup copy failed its integrity check ({check}); the ledger is untouched")
+        finally:
+            dst.close()
+    finally:
+        src.close()

@@ -8,7 +8,7 @@ import typer
 from typer.core import TyperGroup
 
 from ledger import __version__
-from ledger.cli import add, audit, correct, init, listing, load, pairing
+from ledger.cli import add, audit, backup, correct, init, listing, load, pairing
 from ledger.cli.common import Settings, settings
 from ledger.errors import LedgerError
 
@@ -88,6 +88,7 @@ pairing.register(app)
 listing.register(app)
 load.register(app)
 audit.register(app)
+backup.register(app)
 correct.register(app)
 
 
