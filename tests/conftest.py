@@ -53,13 +53,15 @@ BACKENDS = [b.strip() for b in os.environ.get("LEDGER_TEST_BACKENDS", "sqlite,po
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PgServer]:
     """One throw-away PostgreSQL server for the whole session; skips when the machine has none."""
+    # CI sets LEDGER_REQUIRE_POSTGRESQL=1: there a missing server is a failure, not a quiet skip.
+    give_up = pytest.fail if os.environ.get("LEDGER_REQUIRE_POSTGRESQL") == "1" else pytest.skip
     bin_dir = find_bin_dir()
     if bin_dir is None:
-        pytest.skip("no PostgreSQL binaries (initdb, pg_ctl, postgres) on PATH or in /usr/lib/postgresql/*/bin")
+        give_up("no PostgreSQL binaries (initdb, pg_ctl, postgres) on PATH or in /usr/lib/postgresql/*/bin")
     try:
         import psycopg  # noqa: F401
     except ImportError:
-        pytest.skip("psycopg is not installed: pip install -e '.[postgresql]'")
+        give_up("psycopg is not installed: pip install -e '.[postgresql]'")
     server = PgServer(bin_dir).start()
     try:
         yield server
