@@ -1,15 +1,18 @@
 """Engines, sessions and schema checks: the only module that knows SQLite from PostgreSQL.
 
-SQLite connections run with foreign keys on, WAL, a busy timeout and driver autocommit off, so we
-issue ``BEGIN IMMEDIATE`` ourselves for writes (a deferred BEGIN lets two writers deadlock into
-SQLITE_BUSY). PostgreSQL writes take a transaction-scoped advisory lock so journal appends are
-serialised.
+SQLite connections run with foreign keys on, WAL, a busy timeout and driver autocommit off, so we issue
+``BEGIN IMMEDIATE`` ourselves for writes (a deferred BEGIN lets two writers deadlock into SQLITE_BUSY).
+PostgreSQL writes take a transaction-scoped advisory lock so journal appends are serialised; reads run in
+one REPEATABLE READ snapshot. Taking the write lock is retried with backoff while the database is busy,
+for at most ``LEDGER_BUSY_TIMEOUT`` seconds (default 30); after that the command fails with exit 4.
 """
 
 from __future__ import annotations
 
 import os
+import random
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +29,10 @@ DEFAULT_DB = "ledger.db"
 #: Migrations this code knows, oldest first. A test keeps it equal to Alembic's history.
 SCHEMA_REVISIONS: tuple[str, ...] = ("0001", "0002", "0003")
 BUSY_TIMEOUT_MS = 30_000
+#: Environment variable: seconds a command waits for a busy database before giving up (exit 4).
+BUSY_TIMEOUT_ENV = "LEDGER_BUSY_TIMEOUT"
+#: Test hook (undocumented for users): cap a SQLite ledger at this many pages to simulate a full disk.
+MAX_PAGES_ENV = "LEDGER_SQLITE_MAX_PAGES"
 #: Key of the PostgreSQL advisory lock that serialises writers (and so journal appends).
 PG_WRITE_LOCK = 0x1ED9E7
 
@@ -61,38 +68,72 @@ def describe(url: URL) -> str:
     return url.database or "" if is_sqlite(url) else safe_url_text(url)
 
 
+def busy_timeout_ms() -> int:
+    """How long to wait for a busy database, from ``LEDGER_BUSY_TIMEOUT`` (seconds) or the default."""
+    value = os.environ.get(BUSY_TIMEOUT_ENV)
+    if not value:
+        return BUSY_TIMEOUT_MS
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise DatabaseProblem(f"{BUSY_TIMEOUT_ENV} must be a number of seconds (got {value!r})") from None
+    if not 0 <= seconds <= 3600:
+        raise DatabaseProblem(f"{BUSY_TIMEOUT_ENV} must be between 0 and 3600 seconds (got {value!r})")
+    return int(seconds * 1000)
+
+
+#: Engines made in this process, by URL and settings: reusing one keeps SQLAlchemy's compiled-statement
+#: cache warm when a process runs many commands (tests, batteries). ``dispose()`` only closes connections.
+_ENGINES: dict[tuple[str, bool, int, str], Engine] = {}
+
+
 def make_engine(url: URL, *, create: bool = False) -> Engine:
     """An engine for the ledger at ``url``; a missing SQLite file is an error unless ``create``."""
+    key = (url.render_as_string(hide_password=False), create, busy_timeout_ms(), os.environ.get(MAX_PAGES_ENV, ""))
+    engine = _ENGINES.get(key)
     if is_sqlite(url):
-        return _sqlite_engine(url, create=create)
-    return create_engine(url, pool_pre_ping=False)
+        _sqlite_check_path(url, create=create)
+    if engine is None:
+        engine = _sqlite_engine(url, create=create) if is_sqlite(url) else create_engine(url, pool_pre_ping=False)
+        if len(_ENGINES) > 64:
+            _ENGINES.clear()
+        _ENGINES[key] = engine
+    return engine
 
 
-def _sqlite_engine(url: URL, *, create: bool) -> Engine:
+def _sqlite_check_path(url: URL, *, create: bool) -> None:
     path = url.database
     if not path or path == ":memory:":
         raise DatabaseProblem("an in-memory SQLite database cannot hold a ledger; give a file path")
     if not create and not Path(path).exists():
         raise DatabaseProblem(f"no ledger at {path}", hint="create it with: ledger init")
+
+
+def _sqlite_engine(url: URL, *, create: bool) -> Engine:
+    path = str(url.database)
     mode = "rwc" if create else "rw"
     uri = f"file:{Path(path).as_posix()}?mode={mode}"
+    timeout_ms = busy_timeout_ms()
     engine = create_engine(
         "sqlite+pysqlite://",
-        creator=lambda: sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False),
+        creator=lambda: sqlite3.connect(uri, uri=True, timeout=timeout_ms / 1000, check_same_thread=False),
     )
-    event.listen(engine, "connect", _sqlite_on_connect)
+    event.listen(engine, "connect", lambda dbapi, record: _sqlite_on_connect(dbapi, record, timeout_ms))
     event.listen(engine, "begin", _sqlite_on_begin)
     return engine
 
 
-def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any, timeout_ms: int) -> None:
     dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={int(timeout_ms)}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        max_pages = os.environ.get(MAX_PAGES_ENV)
+        if max_pages and max_pages.isdigit():
+            cursor.execute(f"PRAGMA max_page_count={int(max_pages)}")
     finally:
         cursor.close()
 
@@ -134,16 +175,14 @@ def check_schema(session: Session, url: URL) -> None:
 def session_scope(engine: Engine, *, write: bool, url: URL | None = None, dry_run: bool = False) -> Iterator[Session]:
     """One transaction: commit when the block ends (roll back for a dry run), roll back on any error.
 
-    Writes take the write lock up front (SQLite ``BEGIN IMMEDIATE``, a PostgreSQL advisory lock).
+    Writes take the write lock up front (SQLite ``BEGIN IMMEDIATE``, a PostgreSQL advisory lock),
+    retried with backoff while the database is busy, until ``LEDGER_BUSY_TIMEOUT`` runs out.
     """
-    bind = engine.execution_options(ledger_write=write)
-    session = Session(bind=bind, autoflush=True, expire_on_commit=False)
+    with translate_errors(url):
+        session = _begin(engine, write=write)
     try:
         with translate_errors(url):
-            session.begin()
             try:
-                if write and engine.dialect.name == "postgresql":
-                    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_WRITE_LOCK})
                 if url is not None:
                     check_schema(session, url)
                 yield session
@@ -158,22 +197,100 @@ def session_scope(engine: Engine, *, write: bool, url: URL | None = None, dry_ru
         session.close()
 
 
+def _begin(engine: Engine, *, write: bool) -> Session:
+    """A session whose transaction has started and, for a write, holds the write lock."""
+    timeout = busy_timeout_ms() / 1000
+    deadline = time.monotonic() + timeout
+    bind = engine.execution_options(ledger_write=write)
+    if engine.dialect.name == "postgresql" and not write:
+        # One snapshot for the whole read, as SQLite's WAL gives: under READ COMMITTED each statement
+        # would see a different moment, and a reader could see a write half-applied.
+        bind = bind.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+    delay = 0.01
+    while True:
+        session = Session(bind=bind, autoflush=True, expire_on_commit=False)
+        try:
+            session.begin()
+            session.connection()  # connects and runs BEGIN / BEGIN IMMEDIATE now, inside the retry
+            if write and engine.dialect.name == "postgresql":
+                remaining_ms = max(1, int((deadline - time.monotonic()) * 1000))
+                session.execute(text(f"SET LOCAL lock_timeout = {remaining_ms}"))
+                session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_WRITE_LOCK})
+            return session
+        except sa_exc.DBAPIError as exc:
+            session.close()
+            if not is_busy(exc) or time.monotonic() >= deadline:
+                if is_busy(exc):
+                    raise Busy(timeout) from exc
+                raise
+        time.sleep(min(delay * (1 + random.random()), max(0.0, deadline - time.monotonic())))
+        delay = min(delay * 2, 0.5)
+
+
+class Busy(DatabaseProblem):
+    """Another program held the database longer than the busy timeout."""
+
+    def __init__(self, waited: float) -> None:
+        super().__init__(
+            f"the ledger is busy: another program kept it locked for more than {waited:g} s; nothing was written",
+            hint=f"try again when it has finished (set {BUSY_TIMEOUT_ENV}=SECONDS to wait longer)",
+        )
+
+
+#: PostgreSQL SQLSTATEs worth retrying: serialisation failure, deadlock, lock timeout, too many connections.
+_PG_TRANSIENT = {"40001", "40P01", "55P03", "53300"}
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether a driver error means 'busy, try again' (SQLite BUSY/LOCKED, PostgreSQL lock conflicts)."""
+    orig = getattr(exc, "orig", exc)
+    if isinstance(orig, sqlite3.OperationalError):
+        code = getattr(orig, "sqlite_errorcode", 0) & 0xFF
+        return code in (5, 6) or "locked" in str(orig) or "busy" in str(orig)
+    return getattr(orig, "sqlstate", None) in _PG_TRANSIENT
+
+
+#: SQLite failures users meet, by a phrase of the driver's message: (what happened, what to do).
+_SQLITE_PROBLEMS = (
+    ("database or disk is full", "the disk is full (or the ledger reached its size limit); nothing was written",
+     "free some disk space and run the command again"),
+    ("file is not a database", "not a SQLite database (or it is encrypted)", "check the --db path or LEDGER_DB"),
+    ("malformed", "the file is damaged; nothing was written",
+     "restore it from a backup (see ledger backup); `sqlite3 FILE .recover` may save part of it"),
+    ("readonly", "the file or its folder is read-only; nothing was written",
+     "check the permissions of the file and of its folder (SQLite writes a -wal file beside it)"),
+    ("unable to open", "cannot open the file",
+     "check that the file and its folder exist and are readable and writable"),
+)  # fmt: skip
+
+
 @contextmanager
 def translate_errors(url: URL | None) -> Iterator[None]:
-    """Turn driver errors (locked, corrupt, not a database, disk full) into DatabaseProblem."""
+    """Turn driver errors (locked, corrupt, not a database, disk full) into DatabaseProblem.
+
+    Messages carry the driver's first line only: never the SQL statement or its parameters.
+    """
     where = describe(url) if url is not None else "the database"
     try:
         yield
     except LedgerError:
         raise
-    except sa_exc.OperationalError as exc:
-        raise DatabaseProblem(f"database problem with {where}: {_first_line(exc.orig)}") from exc
-    except sa_exc.DatabaseError as exc:
-        if isinstance(exc, sa_exc.IntegrityError):
-            raise DatabaseProblem(f"the database refused a write: {_first_line(exc.orig)}") from exc
-        raise DatabaseProblem(f"database problem with {where}: {_first_line(exc.orig)}") from exc
-    except sqlite3.DatabaseError as exc:
-        raise DatabaseProblem(f"database problem with {where}: {_first_line(exc)}") from exc
+    except (sa_exc.DBAPIError, sqlite3.DatabaseError) as exc:
+        raise _problem(exc, where) from exc
+
+
+def _problem(exc: BaseException, where: str) -> DatabaseProblem:
+    orig = getattr(exc, "orig", exc)
+    first = _first_line(orig)
+    if is_busy(exc):
+        return Busy(busy_timeout_ms() / 1000)
+    if isinstance(orig, sqlite3.Error) or "sqlite" in type(orig).__module__:
+        for phrase, what, hint in _SQLITE_PROBLEMS:
+            if phrase in first:
+                return DatabaseProblem(f"{where}: {what} (SQLite: {first})", hint=hint)
+    if isinstance(exc, sa_exc.IntegrityError):
+        return DatabaseProblem(f"the database refused a write: {first}")
+    return DatabaseProblem(f"database problem with {where}: {first}")
 
 
 def _first_line(error: BaseException | None) -> str:
@@ -254,3 +371,53 @@ def _orphans(session: Session) -> list[tuple[str, int | None, str]]:
                     problems.append((table.name, row_key, f"a row of {table.name} points at a missing row of "
                                      f"{fk.column.table.name}"))  # fmt: skip
     return problems
+
+
+def backup(url: URL, target: Path, *, force: bool = False) -> int:
+    """Copy a live SQLite ledger to ``target`` with SQLite's online backup API; returns the copy's size.
+
+    The copy is one consistent snapshot (writers may keep working), written beside the target and
+    renamed into place only after ``PRAGMA integrity_check`` passes, so a failed backup leaves no file.
+    """
+    from ledger.errors import InvalidInput
+
+    if not is_sqlite(url):
+        raise InvalidInput(
+            "ledger backup copies SQLite ledgers; back up a PostgreSQL ledger with pg_dump",
+            hint="pg_dump --format=custom --file ledger.dump DBNAME   (restore: pg_restore; see docs/operations.md)",
+        )
+    _sqlite_check_path(url, create=False)
+    source, target = Path(str(url.database)), target.expanduser().absolute()
+    if target.exists() and target.resolve() == source.resolve():
+        raise InvalidInput(f"{target} is the ledger itself; choose another file for the backup")
+    if target.exists() and not force:
+        raise InvalidInput(f"{target} already exists", hint="choose another file, or pass --force to overwrite it")
+    if not target.parent.is_dir():
+        raise InvalidInput(f"{target.parent} is not a folder; create it first")
+    partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
+    try:
+        with translate_errors(url):
+            _copy(source, partial)
+        os.replace(partial, target)
+    except OSError as exc:
+        raise DatabaseProblem(f"cannot write the backup {target}: {exc.strerror or exc}") from exc
+    finally:
+        partial.unlink(missing_ok=True)
+    return target.stat().st_size
+
+
+def _copy(source: Path, partial: Path) -> None:
+    timeout = busy_timeout_ms() / 1000
+    src = sqlite3.connect(f"file:{source.as_posix()}?mode=ro", uri=True, timeout=timeout)
+    try:
+        dst = sqlite3.connect(partial)
+        try:
+            src.backup(dst)  # all pages in one step: one read snapshot of the source
+            dst.execute("PRAGMA journal_mode=DELETE")  # a self-contained file, no -wal beside it
+            check = dst.execute("PRAGMA integrity_check").fetchone()[0]
+            if check != "ok":
+                raise DatabaseProblem(f"the backup copy failed its integrity check ({check}); the ledger is untouched")
+        finally:
+            dst.close()
+    finally:
+        src.close()

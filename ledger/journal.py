@@ -173,7 +173,9 @@ def verify_chain(session: Session, *, batch: int = 10_000) -> Iterator[ChainProb
     """
     table = JournalEntry.__table__
     stmt = select(table).order_by(table.c.seq)
-    rows = session.connection().execution_options(yield_per=batch).execute(stmt)
+    # Statement-level option: Connection.execution_options() would change the session's connection for good
+    # (on PostgreSQL every later statement, SAVEPOINTs included, would go through a server-side cursor).
+    rows = session.connection().execute(stmt.execution_options(yield_per=batch))
     expected_prev, expected_seq = GENESIS_HASH, 1
     for seq, at, author, op, record_type, record_slug, payload, prev_hash, stored in rows:
         recomputed = entry_hash(

@@ -11,7 +11,16 @@ import datetime as dt
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StringConstraints,
+    model_validator,
+)
 
 from ledger.domain import (
     SLUG_PATTERN,
@@ -31,10 +40,26 @@ from ledger.errors import InvalidInput
 MAX_COUNT = 2**53 - 1
 
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def plain_text(value: str) -> str:
+    """Refuse control characters (NUL, escape codes...) and lone surrogates: no database stores them
+    alike (PostgreSQL rejects NUL) and no reader wants them. Tabs and newlines are allowed."""
+    found = _CONTROL.search(value)
+    if found:
+        raise ValueError(f"text may not contain the control character U+{ord(found.group()):04X}")
+    return value
+
+
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), AfterValidator(plain_text)
+]
+LongText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000), AfterValidator(plain_text)
+]
 Count = Annotated[StrictInt, Field(ge=0, le=MAX_COUNT)]
-Unit = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+Unit = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40), AfterValidator(plain_text)]
 
 
 class Model(BaseModel):
@@ -64,7 +89,12 @@ def _date_input(value: Any) -> Any:
 class DateIn(Model):
     """A date as reported: ``value`` is ISO at the precision the source allows, ``text`` its words."""
 
-    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
+    text: (
+        Annotated[
+            str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(plain_text)
+        ]
+        | None
+    ) = None
     value: str | None = None
 
     @model_validator(mode="after")

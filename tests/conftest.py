@@ -1,10 +1,17 @@
-"""Shared fixtures: a fresh ledger file per test, the real Typer app, the seeds and shared sources."""
+"""Shared fixtures: a fresh ledger per test on each backend, the real Typer app, the seeds and shared sources.
+
+Every test that goes through ``run`` (or ``ledger_db``, ``seeded``, ``small``, ``db_url``) runs twice: on a
+SQLite file and on a fresh database of a throw-away PostgreSQL server (tests/pg.py) started once per
+session. ``LEDGER_TEST_BACKENDS=sqlite`` (or ``postgresql``) narrows that. Tests that open the SQLite file
+directly are marked ``sqlite_only`` and skip on PostgreSQL.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ledger.cli.app import app
+from tests.pg import PgServer, find_bin_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds" / "belarus-us.yaml"
@@ -39,20 +47,99 @@ def checksum(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+BACKENDS = [b.strip() for b in os.environ.get("LEDGER_TEST_BACKENDS", "sqlite,postgresql").split(",") if b.strip()]
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """One throw-away PostgreSQL server for the whole session; skips when the machine has none."""
+    # CI sets LEDGER_REQUIRE_POSTGRESQL=1: there a missing server is a failure, not a quiet skip.
+    give_up = pytest.fail if os.environ.get("LEDGER_REQUIRE_POSTGRESQL") == "1" else pytest.skip
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        give_up("no PostgreSQL binaries (initdb, pg_ctl, postgres) on PATH or in /usr/lib/postgresql/*/bin")
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        give_up("psycopg is not installed: pip install -e '.[postgresql]'")
+    server = PgServer(bin_dir).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database backend this test runs on: ``sqlite`` or ``postgresql``."""
+    if request.param == "postgresql" and request.node.get_closest_marker("sqlite_only"):
+        pytest.skip("sqlite_only: the test reads or writes the SQLite file itself")
+    return str(request.param)
+
+
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
+    """Where this test's SQLite ledger lives (unused on PostgreSQL)."""
     return tmp_path / "ledger.db"
 
 
 @pytest.fixture
-def run(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
+def db_url(backend: str, db_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """This test's ledger as ``--db`` takes it: the SQLite path, or a fresh, empty PostgreSQL database."""
+    if backend == "sqlite":
+        yield str(db_path)
+        return
+    server: PgServer = request.getfixturevalue("pg_server")
+    name = server.create_database()
+    try:
+        yield server.url(name)
+    finally:
+        server.drop_database(name)
+
+
+@pytest.fixture
+def fingerprint(db_url: str, backend: str, db_path: Path) -> Callable[[], str]:
+    """A hash of the whole database, to prove a rejected command changed nothing.
+
+    SQLite: the file's bytes (byte-for-byte unchanged). PostgreSQL: every row of every table, sorted.
+    """
+    if backend == "sqlite":
+        return lambda: checksum(db_path)
+    return lambda: table_dump_hash(db_url)
+
+
+def table_dump_hash(url: str, *, exclude: set[str] | frozenset[str] = frozenset()) -> str:
+    """SHA-256 of every table's rows in a fixed order (sequences, which never roll back, are left out)."""
+    from sqlalchemy import MetaData, select
+
+    from ledger.db import make_engine, resolve_url
+
+    engine = make_engine(resolve_url(url))
+    digest = hashlib.sha256()
+    try:
+        metadata = MetaData()
+        with engine.connect() as connection:
+            metadata.reflect(connection)
+            for name in sorted(set(metadata.tables) - set(exclude)):
+                table = metadata.tables[name]
+                rows = sorted(repr(tuple(row)) for row in connection.execute(select(table)))
+                digest.update(f"{name}:{len(rows)}\n".encode())
+                for row in rows:
+                    digest.update(row.encode() + b"\n")
+    finally:
+        engine.dispose()
+    return digest.hexdigest()
+
+
+@pytest.fixture
+def run(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Run:
     """Invoke the real app against this test's ledger; returns exit code, stdout and stderr."""
     monkeypatch.delenv("LEDGER_DB", raising=False)
     monkeypatch.setenv("LEDGER_AUTHOR", "tester")
     runner = CliRunner()
 
     def invoke(*args: str, db: str | None = None, input: str | None = None) -> Result:
-        result = runner.invoke(app, ["--db", db or str(db_path), *args], input=input)
+        result = runner.invoke(app, ["--db", db or db_url, *args], input=input)
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             raise result.exception
         return Result(result.exit_code, result.stdout, result.stderr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,8 @@ from ledger.domain import Precision, Status
 from ledger.models import AliasJudgement, Concession, JournalEntry, Record, Source, StatusChange
 from tests.audit_helpers import by_record, cite, concession, exchange, findings, load, session_on
 from tests.conftest import Run
+
+Fingerprint = Callable[[], str]
 
 
 def test_unpaired_and_one_sided(run: Run, ledger_db: Path) -> None:
@@ -33,11 +36,11 @@ def test_unpaired_and_one_sided(run: Run, ledger_db: Path) -> None:
     assert "Belarus delivered" in message and "United States gave" in message and "promise" in message
 
 
-def test_one_sided_when_the_other_side_is_retracted(run: Run, ledger_db: Path) -> None:
+def test_one_sided_when_the_other_side_is_retracted(db_url: str, run: Run, ledger_db: Path) -> None:
     load(run, ledger_db, concessions=[concession("a"), concession("b", "us", "by", kind="sanctions_relief")],
          exchanges=[exchange("half", ("a", "b"))])  # fmt: skip
     assert findings(run, "one-sided") == []
-    with session_on(ledger_db) as session:  # what a retraction leaves: the exchange with one side giving
+    with session_on(db_url) as session:  # what a retraction leaves: the exchange with one side giving
         session.execute(update(Record).where(Record.slug == "b").values(retracted=True))
     rows = by_record(findings(run, "one-sided"))
     assert "only Belarus gave anything" in rows["half"]["message"]
@@ -66,11 +69,11 @@ def test_single_origin_follows_relay_chains(run: Run, ledger_db: Path) -> None:
     assert rows["san-only"]["severity"] == "info"
 
 
-def test_single_origin_survives_relay_cycles(run: Run, ledger_db: Path) -> None:
+def test_single_origin_survives_relay_cycles(db_url: str, run: Run, ledger_db: Path) -> None:
     load(run, ledger_db, sources=[{"id": "loop-a", "title": "A"}, {"id": "loop-b", "title": "B", "relays": "loop-a"}],
          concessions=[concession("in-loop", citations=cite("loop-a") + cite("loop-b", "b")),
                       concession("loop-and-san", citations=cite("loop-a") + cite("san", "s"))])  # fmt: skip
-    with session_on(ledger_db) as session:
+    with session_on(db_url) as session:
         ids = dict(session.execute(select(Source.slug, Source.id).where(Source.slug.in_(["loop-a", "loop-b"]))).all())
         sources = Source.__table__
         session.execute(update(sources).where(sources.c.id == ids["loop-a"]).values(relays_id=ids["loop-b"]))
@@ -157,12 +160,12 @@ def test_overdue_uses_as_of_window_and_precision(run: Run, ledger_db: Path) -> N
     assert narrow["fresh-promise"]["severity"] == "warning"
 
 
-def test_chronology_of_status_history(run: Run, ledger_db: Path) -> None:
+def test_chronology_of_status_history(db_url: str, run: Run, ledger_db: Path) -> None:
     load(run, ledger_db, concessions=[concession(s) for s in ("backwards", "fuzzy", "orderly")])
     history = {"backwards": ("2025-11-20", Precision.DAY, "2025-11-10", Precision.DAY),
                "fuzzy": ("2025-11-01", Precision.MONTH, "2025-11-10", Precision.DAY),
                "orderly": ("2025-11-01", Precision.DAY, "2025-11-10", Precision.DAY)}  # fmt: skip
-    with session_on(ledger_db) as session:
+    with session_on(db_url) as session:
         for slug, (promised_on, p1, delivered_on, p2) in history.items():
             key = session.execute(select(Concession.id).where(Concession.slug == slug)).scalar_one()
             session.execute(update(StatusChange).where(StatusChange.concession_id == key).values(
@@ -216,7 +219,7 @@ def test_chronology_of_renewals(run: Run, ledger_db: Path) -> None:
     assert rows["vague-renewal"]["severity"] == "info"
 
 
-def test_aliases_finds_variants_and_judgements_silence_them(run: Run, ledger_db: Path) -> None:
+def test_aliases_finds_variants_and_judgements_silence_them(db_url: str, run: Run, ledger_db: Path) -> None:
     load(run, ledger_db, parties=[
         {"id": "coale", "name": "John Coale", "kind": "person",
          "aliases": [{"name": "John Cole", "citations": cite()}]},
@@ -239,7 +242,7 @@ def test_aliases_finds_variants_and_judgements_silence_them(run: Run, ledger_db:
     rejected = run("alias", "reject", "tsikhanouski", "Sergei Tikhanovsky", "--reason", "testing a rejection")
     assert rejected.exit_code == 0, rejected.stderr
     assert findings(run, "aliases") == []
-    with session_on(ledger_db) as session:
+    with session_on(db_url) as session:
         ops = session.execute(select(JournalEntry.op).where(JournalEntry.op == "judge_alias")).scalars().all()
         verdicts = session.execute(select(AliasJudgement.name_a, AliasJudgement.name_b, AliasJudgement.same)).all()
     assert len(ops) == 2
@@ -251,15 +254,16 @@ def test_aliases_finds_variants_and_judgements_silence_them(run: Run, ledger_db:
 
 
 @pytest.mark.sqlite_only
-def test_alias_judgement_refuses_unknown_names_and_changes_nothing(run: Run, ledger_db: Path) -> None:
-    from tests.conftest import checksum
+def test_alias_judgement_refuses_unknown_names_and_changes_nothing(
+    fingerprint: Fingerprint, run: Run, ledger_db: Path
+) -> None:
 
     load(run, ledger_db, parties=[{"id": "coale", "name": "John Coale", "kind": "person"}])
-    before = checksum(ledger_db)
+    before = fingerprint()
     result = run("alias", "confirm", "John Cole", "coale", "--reason", "x")
     assert result.exit_code == 3 and "NAME_A" in result.stderr and "John Coale" in result.stderr
     assert run("alias", "confirm", "coale", "john coale", "--reason", "x").exit_code == 3
-    assert checksum(ledger_db) == before
+    assert fingerprint() == before
 
 
 def test_a_sound_ledger_passes_every_check(run: Run, ledger_db: Path) -> None:

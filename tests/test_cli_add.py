@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import Run, checksum
+from tests.conftest import Run
+
+Fingerprint = Callable[[], str]
 
 
 def test_each_add_command_writes_a_record(run: Run, small: Path) -> None:
@@ -61,10 +64,12 @@ REFUSALS = [
 
 @pytest.mark.sqlite_only
 @pytest.mark.parametrize(("args", "message"), REFUSALS)
-def test_refusals_are_clear_and_change_nothing(run: Run, small: Path, args: tuple[str, ...], message: str) -> None:
-    before = checksum(small)
+def test_refusals_are_clear_and_change_nothing(
+    fingerprint: Fingerprint, run: Run, small: Path, args: tuple[str, ...], message: str
+) -> None:
+    before = fingerprint()
     result = run(*args)
     assert result.exit_code == 3, (result.stdout, result.stderr)
     assert message in result.stderr
     assert "Traceback" not in result.stderr
-    assert checksum(small) == before
+    assert fingerprint() == before

@@ -1,13 +1,16 @@
-"""The core commands through the real Typer app on real SQLite files."""
+"""The core commands through the real Typer app, on a SQLite file and on PostgreSQL."""
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import SEEDS, Run, checksum
+from tests.conftest import SEEDS, Run
+
+Fingerprint = Callable[[], str]
 
 
 def test_help_lists_every_command_and_version(run: Run) -> None:
@@ -18,6 +21,7 @@ def test_help_lists_every_command_and_version(run: Run) -> None:
     assert run("--version").stdout.startswith("ledger ")
 
 
+@pytest.mark.sqlite_only
 def test_missing_database_is_refused_and_not_created(run: Run, db_path: Path) -> None:
     result = run("list")
     assert result.exit_code == 4
@@ -26,6 +30,7 @@ def test_missing_database_is_refused_and_not_created(run: Run, db_path: Path) ->
     assert not db_path.exists()
 
 
+@pytest.mark.sqlite_only
 def test_uninitialised_file_is_refused(run: Run, db_path: Path) -> None:
     sqlite3.connect(db_path).close()
     result = run("list")
@@ -33,6 +38,7 @@ def test_uninitialised_file_is_refused(run: Run, db_path: Path) -> None:
     assert "not an initialised ledger" in result.stderr and "ledger init" in result.stderr
 
 
+@pytest.mark.sqlite_only
 def test_newer_schema_is_refused(run: Run, ledger_db: Path) -> None:
     with sqlite3.connect(ledger_db) as connection:
         connection.execute("UPDATE alembic_version SET version_num = '9999'")
@@ -42,6 +48,7 @@ def test_newer_schema_is_refused(run: Run, ledger_db: Path) -> None:
     assert run("init").exit_code == 4
 
 
+@pytest.mark.sqlite_only
 def test_not_a_database_is_refused(run: Run, db_path: Path) -> None:
     db_path.write_bytes(b"this is not a database" * 100)
     result = run("list")
@@ -55,6 +62,7 @@ def test_init_is_idempotent(run: Run, ledger_db: Path) -> None:
     assert "up to date" in result.stdout
 
 
+@pytest.mark.sqlite_only
 def test_sqlite_connection_settings(ledger_db: Path) -> None:
     from ledger.db import make_engine, resolve_url
 
@@ -130,8 +138,10 @@ BAD_ADDS = [
 
 
 @pytest.mark.parametrize(("extra", "message"), BAD_ADDS)
-def test_bad_input_is_refused_and_changes_nothing(run: Run, small: Path, extra: list[str], message: str) -> None:
-    before = checksum(small)
+def test_bad_input_is_refused_and_changes_nothing(
+    run: Run, small: Path, extra: list[str], message: str, fingerprint: Fingerprint
+) -> None:
+    before = fingerprint()
     args = {"--giver": "by", "--receiver": "us", "--kind": "aid", "--summary": "s", "--status": "offered"}
     for i in range(0, len(extra), 2):
         args[extra[i]] = extra[i + 1]
@@ -139,7 +149,7 @@ def test_bad_input_is_refused_and_changes_nothing(run: Run, small: Path, extra: 
     assert result.exit_code == 3, result.stdout
     assert message in result.stderr
     assert "Traceback" not in result.stderr
-    assert checksum(small) == before
+    assert fingerprint() == before
 
 
 def test_usage_errors_exit_2(run: Run, small: Path) -> None:
@@ -169,14 +179,14 @@ def test_link_needs_two_sides(run: Run, small: Path) -> None:
     assert result.exit_code == 3 and "side of by" in result.stderr  # Lukashenko acts for Belarus
 
 
-def test_import_seeds_is_idempotent_and_lists_citations(run: Run, ledger_db: Path) -> None:
+def test_import_seeds_is_idempotent_and_lists_citations(run: Run, ledger_db: Path, fingerprint: Fingerprint) -> None:
     first = run("import", str(SEEDS))
     assert first.exit_code == 0, first.stderr
     assert "0 unchanged" in first.stdout
-    before = checksum(ledger_db)
+    before = fingerprint()
     second = run("import", str(SEEDS))
     assert second.exit_code == 0 and "added 0 records and 0 links" in second.stdout
-    assert checksum(ledger_db) == before
+    assert fingerprint() == before
     rows = {r["id"]: r for r in run("list", "--format", "json").json()}
     release = rows["by-releases-123-prisoners"]
     assert release["quantity"] == 123 and release["status"] == "delivered"
@@ -184,7 +194,9 @@ def test_import_seeds_is_idempotent_and_lists_citations(run: Run, ledger_db: Pat
     assert rows["by-promises-release-14-more"]["status"] == "promised"
 
 
-def test_import_errors_name_file_line_and_field(run: Run, ledger_db: Path, tmp_path: Path) -> None:
+def test_import_errors_name_file_line_and_field(
+    run: Run, ledger_db: Path, tmp_path: Path, fingerprint: Fingerprint
+) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(
         "parties:\n"
@@ -201,11 +213,11 @@ def test_import_errors_name_file_line_and_field(run: Run, ledger_db: Path, tmp_p
         "    quantity: 5_000\n"
         "    unit: person\n"
     )
-    before = checksum(ledger_db)
+    before = fingerprint()
     result = run("import", str(bad))
     assert result.exit_code == 3
     assert f"{bad}:12: concessions[0].quantity" in result.stderr
-    assert checksum(ledger_db) == before
+    assert fingerprint() == before
     bad.write_text(bad.read_text().replace("5_000", "5000"))
     result = run("import", str(bad))
     assert result.exit_code == 3
@@ -213,20 +225,20 @@ def test_import_errors_name_file_line_and_field(run: Run, ledger_db: Path, tmp_p
     assert run("list", "parties", "--format", "json").json() == []  # the valid party was not kept either
 
 
-def test_import_refuses_a_changed_record(run: Run, seeded: Path, tmp_path: Path) -> None:
+def test_import_refuses_a_changed_record(run: Run, seeded: Path, tmp_path: Path, fingerprint: Fingerprint) -> None:
     changed = tmp_path / "changed.yaml"
     changed.write_text(SEEDS.read_text(encoding="utf-8").replace("value: 156", "value: 157"), encoding="utf-8")
-    before = checksum(seeded)
+    before = fingerprint()
     result = run("import", str(changed))
     assert result.exit_code == 3 and "san-156-since-november already exists (differs in: value)" in result.stderr
-    assert checksum(seeded) == before
+    assert fingerprint() == before
 
 
-def test_dry_run_writes_nothing(run: Run, ledger_db: Path) -> None:
-    before = checksum(ledger_db)
+def test_dry_run_writes_nothing(run: Run, ledger_db: Path, fingerprint: Fingerprint) -> None:
+    before = fingerprint()
     result = run("import", "--dry-run", str(SEEDS))
     assert result.exit_code == 0 and "would add" in result.stdout
-    assert checksum(ledger_db) == before
+    assert fingerprint() == before
     assert run("list", "--format", "json").json() == []
 
 
@@ -241,32 +253,45 @@ def test_basic_audit_of_seeds(run: Run, seeded: Path) -> None:
     assert run("audit", "--check", "nope").exit_code == 3
 
 
-def test_every_write_is_journalled(run: Run, small: Path) -> None:
-    with sqlite3.connect(small) as connection:
-        ops = [row[0] for row in connection.execute("SELECT op FROM journal ORDER BY seq")]
-        authors = {row[0] for row in connection.execute("SELECT author FROM journal")}
+def _rows(url: str, sql: str) -> list[tuple[object, ...]]:
+    from sqlalchemy import text
+
+    from ledger.db import make_engine, resolve_url
+
+    engine = make_engine(resolve_url(url))
+    try:
+        with engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(text(sql))]
+    finally:
+        engine.dispose()
+
+
+def test_every_write_is_journalled(run: Run, small: Path, db_url: str) -> None:
+    ops = [row[0] for row in _rows(db_url, "SELECT op FROM journal ORDER BY seq")]
+    authors = {row[0] for row in _rows(db_url, "SELECT author FROM journal")}
     assert ops == ["add_party", "add_party", "add_party", "add_source", "add_concession", "add_concession"]
     assert authors == {"tester"}
 
 
-def test_journal_rejects_update_and_delete(small: Path) -> None:
-    with sqlite3.connect(small) as connection:
-        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-            connection.execute("UPDATE journal SET author = 'mallory'")
-        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-            connection.execute("DELETE FROM journal")
+def test_journal_rejects_update_and_delete(small: Path, db_url: str) -> None:
+    from sqlalchemy import exc
+
+    for statement in ("UPDATE journal SET author = 'mallory'", "DELETE FROM journal"):
+        with pytest.raises(exc.DatabaseError, match="append-only"):
+            _rows(db_url, statement)
+    assert len(_rows(db_url, "SELECT seq FROM journal")) == 6
 
 
-def test_views_answer_plain_sql(seeded: Path) -> None:
-    with sqlite3.connect(seeded) as connection:
-        row = connection.execute(
-            "SELECT giver_name, receiver_name, quantity, exchange, counterparts FROM v_concessions "
-            "WHERE id = 'by-releases-123-prisoners'"
-        ).fetchone()
-        assert row[:4] == ("Belarus", "United States", 123, "exchange-123-for-potash")
-        assert "potash" in row[4]
-        sides = connection.execute("SELECT side, concessions FROM v_sides WHERE exchange = 'exchange-123-for-potash'")
-        assert dict(sides.fetchall()) == {"by": 1, "us": 3}
-        assert connection.execute("SELECT count(*) FROM v_exchanges").fetchone()[0] > 0
-        assert connection.execute("SELECT count(*) FROM v_citations").fetchone()[0] > 0
-        assert connection.execute("SELECT count(*) FROM v_links WHERE basis = 'stated'").fetchone()[0] >= 3
+def test_views_answer_plain_sql(seeded: Path, db_url: str) -> None:
+    row = _rows(
+        db_url,
+        "SELECT giver_name, receiver_name, quantity, exchange, counterparts FROM v_concessions "
+        "WHERE id = 'by-releases-123-prisoners'",
+    )[0]
+    assert row[:4] == ("Belarus", "United States", 123, "exchange-123-for-potash")
+    assert "potash" in str(row[4])
+    sides = _rows(db_url, "SELECT side, concessions FROM v_sides WHERE exchange = 'exchange-123-for-potash'")
+    assert dict(sides) == {"by": 1, "us": 3}  # type: ignore[arg-type]
+    assert _rows(db_url, "SELECT count(*) FROM v_exchanges")[0][0] > 0  # type: ignore[operator]
+    assert _rows(db_url, "SELECT count(*) FROM v_citations")[0][0] > 0  # type: ignore[operator]
+    assert _rows(db_url, "SELECT count(*) FROM v_links WHERE basis = 'stated'")[0][0] >= 3  # type: ignore[operator]

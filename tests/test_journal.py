@@ -71,8 +71,8 @@ def test_checkpoint_lines_round_trip() -> None:
             journal.parse_checkpoint(bad)
 
 
-def test_an_append_costs_one_insert(run: Run, small: Path) -> None:
-    url = resolve_url(str(small))
+def test_an_append_costs_one_insert(db_url: str, run: Run, small: Path) -> None:
+    url = resolve_url(db_url)
     engine = make_engine(url)
     statements: list[str] = []
     event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
@@ -100,8 +100,8 @@ def test_author_comes_from_the_option_the_environment_or_the_os(
     assert journal.default_author() == "os-user"
 
 
-def test_stored_payloads_are_canonical(run: Run, small: Path) -> None:
-    url = resolve_url(str(small))
+def test_stored_payloads_are_canonical(db_url: str, run: Run, small: Path) -> None:
+    url = resolve_url(db_url)
     engine = make_engine(url)
     try:
         with session_scope(engine, write=False, url=url) as session:

@@ -36,16 +36,16 @@ def _append_many(path: str, worker: int, start: Any) -> None:
 
 
 @pytest.mark.slow
-def test_eight_writers_leave_one_unbroken_chain(run: Run, ledger_db: Path) -> None:
+def test_eight_writers_leave_one_unbroken_chain(db_url: str, run: Run, ledger_db: Path) -> None:
     context = multiprocessing.get_context("spawn")
     start = context.Barrier(WORKERS)
-    processes = [context.Process(target=_append_many, args=(str(ledger_db), w, start)) for w in range(WORKERS)]
+    processes = [context.Process(target=_append_many, args=(db_url, w, start)) for w in range(WORKERS)]
     for process in processes:
         process.start()
     for process in processes:
         process.join(timeout=300)
     assert [p.exitcode for p in processes] == [0] * WORKERS
-    url = resolve_url(str(ledger_db))
+    url = resolve_url(db_url)
     engine = make_engine(url)
     try:
         with session_scope(engine, write=False, url=url) as session:

@@ -6,6 +6,7 @@ import datetime as dt
 import html
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger.io.report import write_atomic
-from tests.conftest import Run, checksum
+from tests.conftest import Run
+
+Fingerprint = Callable[[], str]
+
 
 EVIL = "<script>alert(1)</script>"
 PIPES = "| x |"
@@ -27,10 +31,12 @@ def _report(run: Run, path: Path) -> str:
 
 
 @pytest.mark.sqlite_only
-def test_seeds_report_is_self_contained_and_complete(run: Run, seeded: Path, tmp_path: Path) -> None:
-    before = checksum(seeded)
+def test_seeds_report_is_self_contained_and_complete(
+    fingerprint: Fingerprint, run: Run, seeded: Path, tmp_path: Path
+) -> None:
+    before = fingerprint()
     page = _report(run, tmp_path / "report.html")
-    assert checksum(seeded) == before  # a report only reads
+    assert fingerprint() == before  # a report only reads
     concessions = run("list", "-f", "json").json()
     # Nothing to fetch: no script, no stylesheet link, no external image, font or import.
     for banned in ("<script", "<link", " src=", "@import", "@font-face", "url(http"):

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import BigInteger, and_, cast, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from ledger.audit.registry import AuditOptions, Finding, Severity, check
@@ -79,7 +79,7 @@ def _matching(session: Session) -> list[Any]:
             given.date_precision,
             func.count(given.id),
             func.count(given.quantity),
-            func.sum(given.quantity),
+            cast(func.sum(given.quantity), BigInteger),  # PostgreSQL sums bigints as numeric (Decimal)
         )  # fmt: skip
         .select_from(totals)
         .join(giver, or_(giver.id == totals.c.giver_id, giver.acts_for_id == totals.c.giver_id))

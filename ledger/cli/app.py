@@ -8,7 +8,7 @@ import typer
 from typer.core import TyperGroup
 
 from ledger import __version__
-from ledger.cli import add, audit, correct, init, judgements, listing, load, pairing, report, views
+from ledger.cli import add, audit, backup, correct, init, judgements, listing, load, pairing, report, views
 from ledger.cli.common import Settings, set_quiet, settings
 from ledger.errors import LedgerError
 
@@ -32,10 +32,18 @@ class LedgerGroup(TyperGroup):
         except Exception as exc:
             if settings(ctx).debug:
                 raise
-            typer.echo(
-                f"internal error: {type(exc).__name__}: {exc}\nthis is a bug; rerun with --debug for details", err=True
-            )
+            detail = f"{type(exc).__name__}: {_safe_text(exc)}"
+            typer.echo(f"internal error: {detail}\nthis is a bug; rerun with --debug for details", err=True)
             raise typer.Exit(INTERNAL_ERROR) from None
+
+
+def _safe_text(exc: BaseException) -> str:
+    """The error's first line; for a database driver error, the driver's message without SQL or values."""
+    cause = getattr(exc, "orig", None) if hasattr(exc, "statement") else None
+    text = str(cause if cause is not None else exc).strip()
+    if hasattr(exc, "statement") and cause is None:
+        return "a database statement failed"
+    return text.splitlines()[0] if text else ""
 
 
 app = typer.Typer(
@@ -84,6 +92,7 @@ pairing.register(app)
 listing.register(app)
 load.register(app)
 audit.register(app)
+backup.register(app)
 correct.register(app)
 judgements.register(app)
 views.register(app)

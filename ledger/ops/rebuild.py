@@ -57,11 +57,8 @@ def replay(live: Session, scratch: Session, *, guarded: bool = False, batch: int
     """
     load_projectors()
     table = JournalEntry.__table__
-    rows = (
-        live.connection()
-        .execution_options(yield_per=batch)
-        .execute(select(table.c.seq, table.c.op, table.c.record_slug, table.c.payload).order_by(table.c.seq))
-    )
+    stmt = select(table.c.seq, table.c.op, table.c.record_slug, table.c.payload).order_by(table.c.seq)
+    rows = live.connection().execute(stmt.execution_options(yield_per=batch))  # statement-level: see journal.py
     for seq, op, record_slug, payload in rows:
         projector = PROJECTORS.get(op)
         if projector is None:
