@@ -17,8 +17,11 @@ from typing import Any
 from ledger.errors import InvalidInput
 
 Location = tuple[str | int, ...]
-FORMATS = ("yaml", "toml", "json", "jsonl")
-_SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".toml": "toml", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+FORMATS = ("yaml", "toml", "json", "jsonl", "csv")
+_SUFFIXES = {
+    ".yaml": "yaml", ".yml": "yaml", ".toml": "toml", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl",
+    ".csv": "csv", ".zip": "csv",
+}  # fmt: skip
 #: JSONL ``type`` values and the section of the ledger file they go to.
 JSONL_SECTIONS = {
     "source": "sources",
@@ -26,8 +29,10 @@ JSONL_SECTIONS = {
     "alias": "aliases",
     "concession": "concessions",
     "exchange": "exchanges",
+    "link": "links",
     "total": "totals",
     "claim": "claims",
+    "citation": "citations",
 }
 MAX_FILE_BYTES = 2 * 1024**3
 
@@ -67,9 +72,13 @@ def detect_format(path: Path, given: str | None) -> str:
     return fmt
 
 
-def read(path: Path, fmt: str | None = None) -> Document:
-    """Parse one import file; errors name the file and line."""
+def read(path: Path, fmt: str | None = None, *, record_type: str | None = None) -> Document:
+    """Parse one import file; errors name the file and line. CSV takes its record type from the file name."""
     fmt = detect_format(path, fmt)
+    if fmt == "csv":
+        from ledger.io.tables import read_csv
+
+        return read_csv(path, record_type)
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
             raise InvalidInput(f"{path}: larger than the {MAX_FILE_BYTES // 1024**3} GiB import limit")

@@ -24,6 +24,7 @@ from ledger.ops.add import (
     alias_slug,
     citation_slug,
     plan_alias,
+    plan_citation,
     plan_claim,
     plan_concession,
     plan_exchange,
@@ -33,7 +34,7 @@ from ledger.ops.add import (
 )
 from ledger.ops.base import Planned, find, write
 from ledger.ops.link import plan_link
-from ledger.schemas import LedgerFile, LinkIn
+from ledger.schemas import CiteIn, LedgerFile, LinkIn
 
 MAX_ERRORS = 50
 
@@ -108,8 +109,10 @@ class _Loader:
         )
         self.section("exchanges", list(enumerate(data.exchanges)), plan_exchange)
         self.links(data)
+        self.flat_links(data)
         self.section("totals", list(enumerate(data.totals)), plan_total)
         self.section("claims", list(enumerate(data.claims)), plan_claim, slug_of=_claim_slug)
+        self.citations(data)
         if self.problems:
             shown = self.problems[: self.max_errors]
             if len(self.problems) > len(shown):
@@ -136,8 +139,18 @@ class _Loader:
     def compare(self, slug: str, location: Location, plan: Callable[[Session, Any], Planned], item: Any) -> None:
         stored = journal.latest_payload(self.session, slug, _ops_of(plan))
         fresh = _fresh_payload(item, slug)
+        # Citations are additive: new ones are added below, and a file that leaves some out changes nothing.
+        new_citations = [c for c in fresh.pop("citations", []) if find(self.session, c["id"]) is None]
+        if stored is None and plan is plan_alias:
+            stored = _inline_alias(self.session, item.party, slug)
+        if stored is not None:
+            # Aliases inline in a party are additive too: they are compared as their own records.
+            stored = {k: v for k, v in stored.items() if k not in ("citations", "aliases")}
+            fresh.pop("aliases", None)
         if stored is not None and _comparable(stored) == _comparable(fresh):
             self.result.unchanged.append(slug)
+            for j, citation in enumerate(new_citations):
+                self.cite((*location, "citations", j), CiteIn.model_validate({**citation, "record": slug}))
             return
         changed = sorted(
             k for k in set(fresh) | set(stored or {}) if _comparable(fresh).get(k) != _comparable(stored or {}).get(k)
@@ -158,6 +171,21 @@ class _Loader:
                     continue
                 self.attempt(("exchanges", i, "links", j), partial(self.link, item))
 
+    def flat_links(self, data: LedgerFile) -> None:
+        for i, link in enumerate(data.links):
+            self.attempt(("links", i), partial(self.link, link))
+
+    def citations(self, data: LedgerFile) -> None:
+        for i, citation in enumerate(data.citations):
+            self.cite(("citations", i), citation)
+
+    def cite(self, location: Location, citation: CiteIn) -> None:
+        slug = citation.id or citation_slug(citation.record, citation.model_dump(exclude={"record"}))
+        if find(self.session, slug) is not None:
+            self.result.unchanged.append(slug)
+        elif self.attempt(location, partial(self.add, plan_citation, citation)):
+            self.result.added.append(slug)
+
     def add(self, plan: Callable[[Session, Any], Planned], item: Any) -> None:
         write(self.session, plan(self.session, item))
 
@@ -166,6 +194,8 @@ class _Loader:
         if planned is not None:
             write(self.session, planned)
             self.result.links_added += len(planned.payload["links"])
+        elif item.id is not None:
+            self.result.unchanged.append(item.id)
 
     def attempt(self, location: Location, action: Callable[[], None]) -> bool:
         # Planning validates before anything is written, so a failed record leaves no trace; the
@@ -194,6 +224,17 @@ class _Loader:
                     )
                 else:
                     seen[item.id] = (name, i)
+
+
+def _inline_alias(session: Session, party: str | None, slug: str) -> dict[str, Any] | None:
+    """The payload of an alias added inline with its party (``add_party``), as an ``add_alias`` payload."""
+    if party is None:
+        return None
+    payload = journal.latest_payload(session, party, ("add_party",))
+    for alias in (payload or {}).get("aliases", []):
+        if alias.get("id") == slug:
+            return {**alias, "party": party}
+    return None
 
 
 def _one_line(exc: InvalidInput) -> str:
