@@ -275,7 +275,7 @@ class QueryResult:
     truncated: bool
 
 
-def _sqlite_authorizer(action: int, arg1: str | None, arg2: str | None, _db: str | None, _trigger: str | None) -> int:
+def _sqlite_authorizer(action: int, _arg1: str | None, arg2: str | None, _db: str | None, _trigger: str | None) -> int:
     if action not in _SQLITE_ALLOWED_ACTIONS:
         return sqlite3.SQLITE_DENY
     name = arg2 if action == sqlite3.SQLITE_FUNCTION else None

@@ -21,11 +21,16 @@ def export(
         str, typer.Option("--format", "-f", help="json, jsonl (the import format), csv, markdown, ftm or plover.")
     ] = "jsonl",
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="File to write (csv: a directory or a .zip) [default: stdout].")
+        Path | None,
+        typer.Option("--output", "-o", help="File to write (csv: a folder or a .zip) [default: stdout]."),
     ] = None,
     exchange: Annotated[str | None, typer.Option("--exchange", help="Only this exchange and what it needs.")] = None,
-    party: Annotated[str | None, typer.Option("--party", help="Only concessions this party gave, got or benefits from.")] = None,
-    since: Annotated[str | None, typer.Option("--since", help="Only concessions dated on or after (YYYY[-MM[-DD]]).")] = None,
+    party: Annotated[
+        str | None, typer.Option("--party", help="Only concessions this party gave, got or benefits from.")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only concessions dated on or after (YYYY[-MM[-DD]]).")
+    ] = None,
 ) -> None:
     """Export records; files are written atomically, in a stable order, in constant memory."""
     from ledger.domain import FuzzyDate

@@ -33,9 +33,14 @@ def import_files(
     documents = in_load_order([read(path, fmt, record_type=record_type) for path in files])
     with open_ledger(ctx, write=True, dry_run=dry_run) as session:
         results = [(doc.name, load(session, doc, max_errors=max_errors)) for doc in documents]
-    verb = "would add" if dry_run else "added"
     for name, result in results:
+        added, changed = ("would add", "would change") if dry_run else ("added", "changed")
         echo(
-            f"{name}: {verb} {len(result.added)} records and {result.links_added} links; "
-            f"{len(result.unchanged)} unchanged"
+            f"{name}: {added} {len(result.added)} records and {result.links_added} links; "
+            f"{changed} {len(result.changed)}; {len(result.unchanged)} unchanged"
         )
+        if dry_run:
+            for slug in result.added:
+                echo(f"  add     {slug}")
+            for slug in result.changed:
+                echo(f"  change  {slug}")

@@ -50,7 +50,9 @@ def sql(
     ] = None,
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.TABLE,
     max_rows: Annotated[int, typer.Option("--max-rows", min=1, help="Return at most this many rows.")] = 10_000,
-    timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Stop the query after this many seconds.")] = 10.0,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=0.1, help="Stop the query after this many seconds.")
+    ] = 10.0,
 ) -> None:
     """Run a read-only SQL query (see docs/data-model.md for tables and views). Refused queries exit 3."""
     from ledger.db import query_read_only, resolve_url

@@ -77,7 +77,11 @@ def _date(value: dict[str, Any] | None) -> str | None:
 
 def _ftm_entities(kind: str, f: dict[str, Any], ctx: Context) -> Iterator[dict[str, Any]]:
     if kind == "party":
-        yield {"id": f["id"], "schema": FTM_SCHEMA_OF_PARTY[f["kind"]], "properties": _props(name=f["name"], notes=f.get("note"))}
+        yield {
+            "id": f["id"],
+            "schema": FTM_SCHEMA_OF_PARTY[f["kind"]],
+            "properties": _props(name=f["name"], notes=f.get("note")),
+        }
         if f.get("acts_for"):
             yield {
                 "id": f"{f['id']}--acts-for--{f['acts_for']}", "schema": "Representation",
@@ -97,8 +101,8 @@ def _ftm_entities(kind: str, f: dict[str, Any], ctx: Context) -> Iterator[dict[s
     elif kind == "exchange":
         yield {
             "id": f["id"], "schema": "Event",
-            "properties": _props(name=f["title"], summary=f.get("summary"), involved=ctx.exchange_sides.get(f["id"], []),
-                                 keywords="exchange"),
+            "properties": _props(name=f["title"], summary=f.get("summary"), keywords="exchange",
+                                 involved=ctx.exchange_sides.get(f["id"], [])),
         }  # fmt: skip
     elif kind == "citation":
         entity = ctx.stands_for.get(f["record"], f["record"])

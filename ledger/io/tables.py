@@ -53,7 +53,9 @@ def read_csv(path: Path, record_type: str | None = None) -> Document:
                     text = archive.read(member).decode("utf-8-sig")
                     _read_table(document, f"{path}!{member}", text, record_type_of(member, None))
         else:
-            _read_table(document, str(path), path.read_text(encoding="utf-8-sig"), record_type_of(path.name, record_type))
+            _read_table(
+                document, str(path), path.read_text(encoding="utf-8-sig"), record_type_of(path.name, record_type)
+            )
     except FileNotFoundError:
         raise InvalidInput(f"{path}: no such file") from None
     except UnicodeDecodeError as exc:
@@ -99,7 +101,8 @@ def _check_header(name: str, header: list[str], kind: str) -> None:
             raise InvalidInput(f"{name}:1: column {column!r} appears twice in the header")
         if column not in known:
             raise InvalidInput(
-                f"{name}:1: unknown column {column!r} for {kind} records", hint=f"columns: {', '.join(CSV_COLUMNS[kind])}"
+                f"{name}:1: unknown column {column!r} for {kind} records",
+                hint=f"columns: {', '.join(CSV_COLUMNS[kind])}",
             )
         seen.add(column)
 

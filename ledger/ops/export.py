@@ -15,6 +15,7 @@ import datetime as dt
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import IO, Any
 
@@ -80,7 +81,7 @@ def _date(text: str | None, value: dt.date | None, precision: str | Precision) -
 
 
 def _clean(fields: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v.value if hasattr(v, "value") and not isinstance(v, dict) else v) for k, v in fields.items() if v is not None}
+    return {k: v.value if isinstance(v, Enum) else v for k, v in fields.items() if v is not None}
 
 
 def _stream(session: Session, stmt: Select[Any]) -> Iterator[Any]:
@@ -95,8 +96,19 @@ def sources(session: Session) -> Iterator[dict[str, Any]]:
     """Sources, sorted by ID."""
     s, r, relays = Source.__table__.c, _slug(), _slug()
     stmt = (
-        select(r.slug, s.title, s.publisher, s.url, s.published_text, s.published_on, s.published_precision,
-               relays.slug.label("relays"), s.snapshot_sha256, s.snapshot_length, s.note)  # fmt: skip
+        select(
+            r.slug,
+            s.title,
+            s.publisher,
+            s.url,
+            s.published_text,
+            s.published_on,
+            s.published_precision,
+            relays.slug.label("relays"),
+            s.snapshot_sha256,
+            s.snapshot_length,
+            s.note,
+        )  # fmt: skip
         .select_from(Source.__table__)
         .join(r, r.id == s.id)
         .outerjoin(relays, relays.id == s.relays_id)
@@ -157,8 +169,14 @@ def concessions(session: Session) -> Iterator[dict[str, Any]]:
     c, r, giver, receiver, renews = Concession.__table__.c, _slug(), _slug(), _slug(), _slug()
     dates = [c[f"{d}_{part}"] for d in _CONCESSION_DATES for part in ("text", "on", "precision")]
     stmt = (
-        select(r.slug, giver.slug.label("giver"), receiver.slug.label("receiver"), renews.slug.label("renews"),
-               *(c[name] for name in _CONCESSION_PLAIN), *dates)  # fmt: skip
+        select(
+            r.slug,
+            giver.slug.label("giver"),
+            receiver.slug.label("receiver"),
+            renews.slug.label("renews"),
+            *(c[name] for name in _CONCESSION_PLAIN),
+            *dates,
+        )  # fmt: skip
         .select_from(Concession.__table__)
         .join(r, r.id == c.id)
         .join(giver, giver.id == c.giver_id)
@@ -173,7 +191,9 @@ def concessions(session: Session) -> Iterator[dict[str, Any]]:
         fields: dict[str, Any] = {"id": row[0], "giver": row.giver, "receiver": row.receiver}
         fields.update({name: getattr(row, name) for name in _CONCESSION_PLAIN})
         for name in _CONCESSION_DATES:
-            fields[name] = _date(getattr(row, f"{name}_text"), getattr(row, f"{name}_on"), getattr(row, f"{name}_precision"))
+            fields[name] = _date(
+                getattr(row, f"{name}_text"), getattr(row, f"{name}_on"), getattr(row, f"{name}_precision")
+            )
         fields["renews"] = row.renews
         names: list[str] = []
         # Both streams are sorted by concession ID within the same two groups: merge them.
@@ -216,8 +236,14 @@ def links(session: Session) -> Iterator[dict[str, Any]]:
     """Live links, one pair each, sorted by ID."""
     link, r, exchange, quid, quo = Link.__table__.c, _slug(), _slug(), _slug(), _slug()
     stmt = (
-        select(r.slug, exchange.slug.label("exchange"), quid.slug.label("quid"), quo.slug.label("quo"),
-               link.basis, link.reason)  # fmt: skip
+        select(
+            r.slug,
+            exchange.slug.label("exchange"),
+            quid.slug.label("quid"),
+            quo.slug.label("quo"),
+            link.basis,
+            link.reason,
+        )  # fmt: skip
         .select_from(Link.__table__)
         .join(r, r.id == link.id)
         .join(exchange, exchange.id == link.exchange_id)
@@ -237,9 +263,22 @@ def totals(session: Session) -> Iterator[dict[str, Any]]:
     """Reported totals, sorted by ID."""
     t, r, source, giver, receiver = ReportedTotal.__table__.c, _slug(), _slug(), _slug(), _slug()
     stmt = (
-        select(r.slug, source.slug.label("source"), giver.slug.label("giver"), receiver.slug.label("receiver"),
-               t.kind, t.unit, t.value, t.statement, t.period_start_text, t.period_start_on,
-               t.period_start_precision, t.period_end_text, t.period_end_on, t.period_end_precision)  # fmt: skip
+        select(
+            r.slug,
+            source.slug.label("source"),
+            giver.slug.label("giver"),
+            receiver.slug.label("receiver"),
+            t.kind,
+            t.unit,
+            t.value,
+            t.statement,
+            t.period_start_text,
+            t.period_start_on,
+            t.period_start_precision,
+            t.period_end_text,
+            t.period_end_on,
+            t.period_end_precision,
+        )  # fmt: skip
         .select_from(ReportedTotal.__table__)
         .join(r, r.id == t.id)
         .join(source, source.id == t.source_id)
@@ -262,8 +301,16 @@ def claims(session: Session) -> Iterator[dict[str, Any]]:
     """Claims, sorted by ID."""
     c, r, record, source = Claim.__table__.c, _slug(), _slug(), _slug()
     stmt = (
-        select(r.slug, record.slug.label("record"), c.attribute, c.value, source.slug.label("source"), c.quote,
-               c.rank, c.rank_reason)  # fmt: skip
+        select(
+            r.slug,
+            record.slug.label("record"),
+            c.attribute,
+            c.value,
+            source.slug.label("source"),
+            c.quote,
+            c.rank,
+            c.rank_reason,
+        )  # fmt: skip
         .select_from(Claim.__table__)
         .join(r, r.id == c.id)
         .join(record, record.id == c.record_id)
@@ -282,8 +329,9 @@ def citations(session: Session) -> Iterator[dict[str, Any]]:
     """Citations of live records, sorted by ID."""
     c, r, record, source = Citation.__table__.c, _slug(), _slug(), _slug()
     stmt = (
-        select(r.slug, record.slug.label("record"), source.slug.label("source"), c.quote, c.locator, c.prefix,
-               c.suffix)  # fmt: skip
+        select(
+            r.slug, record.slug.label("record"), source.slug.label("source"), c.quote, c.locator, c.prefix, c.suffix
+        )  # fmt: skip
         .select_from(Citation.__table__)
         .join(r, r.id == c.id)
         .join(record, record.id == c.record_id)
@@ -323,21 +371,6 @@ def party_kinds(session: Session) -> dict[str, str]:
     r = _slug()
     rows = session.execute(select(r.slug, Party.__table__.c.kind).join(r, r.id == Party.__table__.c.id))
     return {slug: str(kind) for slug, kind in rows}
-
-
-def principals(session: Session) -> dict[str, str]:
-    """Party ID -> the party it ultimately acts for (itself when it acts for no one)."""
-    r, acts_for = _slug(), _slug()
-    p = Party.__table__.c
-    parents = dict(session.execute(select(r.slug, acts_for.slug).join(r, r.id == p.id).outerjoin(acts_for, acts_for.id == p.acts_for_id)).all())
-    out = {}
-    for slug in parents:
-        seen, current = {slug}, slug
-        while parents.get(current) is not None and parents[current] not in seen:
-            current = parents[current]
-            seen.add(current)
-        out[slug] = current
-    return out
 
 
 # --- filtered exports ----------------------------------------------------------------------------
@@ -380,7 +413,9 @@ def _chosen_concessions(session: Session, narrow: ExportFilter) -> set[str]:
         if narrow.exchange is not None and narrow.exchange not in exchanges_of.get(fields["id"], ()):
             continue
         if narrow.party is not None and narrow.party not in (
-            fields["giver"], fields["receiver"], *fields.get("beneficiaries", [])
+            fields["giver"],
+            fields["receiver"],
+            *fields.get("beneficiaries", []),
         ):
             continue
         if since is not None and not _on_or_after(fields.get("date"), since):
@@ -446,7 +481,6 @@ def _kept(kind: str, fields: dict[str, Any], keep: set[str]) -> bool:
     if kind in ("citation", "claim"):
         return fields["record"] in keep and fields["source"] in keep
     return fields["id"] in keep
-
 
 
 def _concession_citations(session: Session) -> Iterator[tuple[str, dict[str, Any]]]:

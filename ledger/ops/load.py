@@ -1,8 +1,10 @@
 """Loading a whole ledger file (the seeds format) in one transaction, idempotently.
 
 Records are matched by ID: a record that already exists with the same content is left as it is; one
-that exists with different content is reported (change it with an amendment instead). Every problem in
-the file is reported with its file, line and field, and nothing is written unless all of it is valid.
+that exists with different content is amended (one journal entry with the old and new value of each
+field, as `ledger amend` writes). Citations and inline aliases are additive: new ones are added, and a
+file that leaves some out removes nothing. Every problem in the file is reported with its file, line
+and field, and nothing is written unless all of it is valid.
 """
 
 from __future__ import annotations
@@ -16,8 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from ledger import journal
-from ledger.domain import slugify
+from ledger.domain import FuzzyDate, RecordType, slugify
 from ledger.errors import InvalidInput
 from ledger.io.readers import Document, Location
 from ledger.ops.add import (
@@ -33,6 +34,7 @@ from ledger.ops.add import (
     plan_total,
 )
 from ledger.ops.base import Planned, find, write
+from ledger.ops.correct import SHAPES, Field, current_input, plan_amend
 from ledger.ops.link import plan_link
 from ledger.schemas import CiteIn, LedgerFile, LinkIn
 
@@ -41,10 +43,11 @@ MAX_ERRORS = 50
 
 @dataclass
 class LoadResult:
-    """What an import did: IDs added, IDs already present and unchanged."""
+    """What an import did: IDs added, IDs amended (with the fields that changed), IDs left unchanged."""
 
     added: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
     links_added: int = 0
 
 
@@ -66,19 +69,6 @@ def validate(document: Document, *, max_errors: int = MAX_ERRORS) -> LedgerFile:
 def _shown(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
-
-
-def _comparable(payload: dict[str, Any]) -> dict[str, Any]:
-    """A payload without the IDs the ledger derives (citation and alias IDs)."""
-
-    def strip(value: Any) -> Any:
-        if isinstance(value, list):
-            return [strip(v) for v in value]
-        if isinstance(value, dict):
-            return {k: strip(v) for k, v in value.items() if k != "id"}
-        return value
-
-    return {k: strip(v) if isinstance(v, list) else v for k, v in payload.items()}
 
 
 def _ordered(items: Sequence[Any], parent: Callable[[Any], str | None]) -> list[tuple[int, Any]]:
@@ -137,27 +127,33 @@ class _Loader:
                 self.result.added.append(slug)
 
     def compare(self, slug: str, location: Location, plan: Callable[[Session, Any], Planned], item: Any) -> None:
-        stored = journal.latest_payload(self.session, slug, _ops_of(plan))
-        fresh = _fresh_payload(item, slug)
-        # Citations are additive: new ones are added below, and a file that leaves some out changes nothing.
-        new_citations = [c for c in fresh.pop("citations", []) if find(self.session, c["id"]) is None]
-        if stored is None and plan is plan_alias:
-            stored = _inline_alias(self.session, item.party, slug)
-        if stored is not None:
-            # Aliases inline in a party are additive too: they are compared as their own records.
-            stored = {k: v for k, v in stored.items() if k not in ("citations", "aliases")}
-            fresh.pop("aliases", None)
-        if stored is not None and _comparable(stored) == _comparable(fresh):
-            self.result.unchanged.append(slug)
-            for j, citation in enumerate(new_citations):
-                self.cite((*location, "citations", j), CiteIn.model_validate({**citation, "record": slug}))
+        """An existing record: unchanged, or amended (one journal entry with old and new values)."""
+        record = find(self.session, slug)
+        assert record is not None
+        expected = _RECORD_TYPE_OF[plan]
+        if record.type is not expected:
+            self.problems.append(f"{self.document.where(location)}: {slug} already exists as a {record.type.value}")
             return
-        changed = sorted(
-            k for k in set(fresh) | set(stored or {}) if _comparable(fresh).get(k) != _comparable(stored or {}).get(k)
-        )
-        detail = f" (differs in: {', '.join(changed)})" if stored is not None else " as another kind of record"
-        self.problems.append(
-            f"{self.document.where(location)}: {slug} already exists{detail}; correct a record with `ledger amend`"
+        changes = _differences(current_input(self.session, record), item, SHAPES[expected].fields)
+        if not changes:
+            self.result.unchanged.append(slug)
+        elif self.attempt(location, partial(self.amend, slug, changes)):
+            self.result.changed.append(f"{slug} ({', '.join(sorted(changes))})")
+        citations = [CiteIn.model_validate({**c.model_dump(), "record": slug}) for c in getattr(item, "citations", [])]
+        for j, citation in enumerate(citations):
+            self.cite((*location, "citations", j), citation)
+        for j, alias in enumerate(getattr(item, "aliases", [])):
+            alias = alias.model_copy(update={"party": slug})
+            alias = alias.model_copy(update={"id": _alias_slug(alias)})
+            if find(self.session, alias.id) is not None:
+                self.compare(alias.id, (*location, "aliases", j), plan_alias, alias)
+            elif self.attempt((*location, "aliases", j), partial(self.add, plan_alias, alias)):
+                self.result.added.append(alias.id)
+
+    def amend(self, slug: str, changes: dict[str, Any]) -> None:
+        write(
+            self.session,
+            plan_amend(self.session, slug, changes, reason=f"import of {self.document.name}", citations=[]),
         )
 
     def links(self, data: LedgerFile) -> None:
@@ -226,32 +222,36 @@ class _Loader:
                     seen[item.id] = (name, i)
 
 
-def _inline_alias(session: Session, party: str | None, slug: str) -> dict[str, Any] | None:
-    """The payload of an alias added inline with its party (``add_party``), as an ``add_alias`` payload."""
-    if party is None:
-        return None
-    payload = journal.latest_payload(session, party, ("add_party",))
-    for alias in (payload or {}).get("aliases", []):
-        if alias.get("id") == slug:
-            return {**alias, "party": party}
-    return None
-
-
 def _one_line(exc: InvalidInput) -> str:
     return " ".join([exc.message, *exc.problems, *([exc.hint] if exc.hint else [])])
 
 
-def _ops_of(plan: Callable[..., Planned]) -> tuple[str, ...]:
-    return (f"add_{plan.__name__.removeprefix('plan_')}",)
+def _normal(field: Field, value: Any) -> Any:
+    """A field value in the form current_input() gives it, so the two compare equal when they mean the same."""
+    if value is None or value == []:
+        return None
+    if field.shape == "date":
+        fuzzy = FuzzyDate.parse(value.get("value"), text=value.get("text"))
+        shown = {k: v for k, v in (("text", fuzzy.text), ("value", fuzzy.iso())) if v is not None}
+        return shown or None
+    if field.shape == "beneficiaries":
+        return sorted(value)
+    return value
 
 
-def _fresh_payload(item: Any, slug: str) -> dict[str, Any]:
-    payload: dict[str, Any] = item.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
-    payload["id"] = slug
-    payload.pop("links", None)
-    for citation in payload.get("citations", []):
-        citation["id"] = citation.get("id") or citation_slug(slug, citation)
-    return payload
+def _differences(current: dict[str, Any], item: Any, fields: tuple[Field, ...]) -> dict[str, Any]:
+    """Fields whose value in the file differs from the stored record: name -> value from the file."""
+    fresh = item.model_dump(mode="json", exclude_none=True)
+    return {
+        f.name: fresh.get(f.name) for f in fields if _normal(f, fresh.get(f.name)) != _normal(f, current.get(f.name))
+    }
+
+
+_RECORD_TYPE_OF: dict[Callable[..., Planned], RecordType] = {
+    plan_source: RecordType.SOURCE, plan_party: RecordType.PARTY, plan_alias: RecordType.ALIAS,
+    plan_concession: RecordType.CONCESSION, plan_exchange: RecordType.EXCHANGE, plan_total: RecordType.REPORTED_TOTAL,
+    plan_claim: RecordType.CLAIM,
+}  # fmt: skip
 
 
 def _alias_slug(alias: Any) -> str:
