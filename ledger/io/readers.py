@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -154,6 +155,37 @@ def _read_jsonl(name: str, text: str) -> Document:
     if problems:
         raise InvalidInput(f"{name}: cannot read every line:", problems=problems)
     return Document(name, sections, lines)
+
+
+def stream_jsonl(path: Path) -> Iterator[tuple[int, str | None, Any, int]]:
+    """Lines of a JSONL file one at a time: (line, type, record or the InvalidInput it raised, bytes read)."""
+    name = str(path)
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise InvalidInput(f"{path}: cannot read ({exc.strerror})") from None
+    with handle:
+        position = 0
+        for number, raw in enumerate(handle, start=1):
+            position += len(raw)
+            try:
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                yield number, None, InvalidInput(f"{name}:{number}: not UTF-8 text (byte {exc.start})"), position
+                continue
+            if not line.strip():
+                continue
+            try:
+                record = _json(name, line, number)
+            except InvalidInput as exc:
+                yield number, None, exc, position
+                continue
+            kind = record.pop("type", None) if isinstance(record, dict) else None
+            if not isinstance(kind, str) or kind not in JSONL_SECTIONS:
+                problem = InvalidInput(f"{name}:{number}: type: {kind!r} is not one of {', '.join(JSONL_SECTIONS)}")
+                yield number, None, problem, position
+                continue
+            yield number, kind, record, position
 
 
 # --- YAML ----------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import csv
 import io
 import re
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +92,46 @@ def _read_table(document: Document, name: str, text: str, kind: str) -> None:
         problems.append(f"{name}:{reader.line_num}: not valid CSV ({exc})")
     if problems:
         raise InvalidInput(f"{name}: cannot read every line:", problems=problems)
+
+
+def stream_csv(path: Path, record_type: str | None = None) -> Iterator[tuple[int, str | None, Any, int]]:
+    """Rows of one CSV file one at a time: (line, type, record or the InvalidInput it raised, bytes read)."""
+    name = str(path)
+    kind = record_type_of(path.name, record_type)
+    try:
+        handle = path.open(encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise InvalidInput(f"{path}: cannot read ({exc.strerror})") from None
+    with handle:
+        position = [0]
+
+        def counted() -> Iterator[str]:
+            for text in handle:
+                position[0] += len(text.encode("utf-8"))
+                yield text
+
+        reader = csv.reader(counted(), strict=True)
+        try:
+            header = next(reader, None)
+            if header is None:
+                return
+            _check_header(name, header, kind)
+            line = reader.line_num + 1
+            for row in reader:
+                if any(cell.strip() for cell in row):
+                    if len(row) != len(header):
+                        problem = InvalidInput(
+                            f"{name}:{line}: {len(row)} cells, but the header has {len(header)} columns"
+                        )
+                        yield line, None, problem, position[0]
+                    else:
+                        record = _record(dict(zip(header, row, strict=True)), COUNT_FIELDS.get(kind, ()))
+                        yield line, kind, record, position[0]
+                line = reader.line_num + 1
+        except csv.Error as exc:
+            yield reader.line_num, None, InvalidInput(f"{name}:{reader.line_num}: not valid CSV ({exc})"), position[0]
+        except UnicodeDecodeError as exc:
+            yield reader.line_num, None, InvalidInput(f"{name}: not UTF-8 text (byte {exc.start})"), position[0]
 
 
 def _check_header(name: str, header: list[str], kind: str) -> None:

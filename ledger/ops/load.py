@@ -41,14 +41,43 @@ from ledger.schemas import CiteIn, LedgerFile, LinkIn
 MAX_ERRORS = 50
 
 
+#: How many IDs a result lists per outcome (the counts are always complete).
+LISTED = 1_000
+
+
 @dataclass
 class LoadResult:
-    """What an import did: IDs added, IDs amended (with the fields that changed), IDs left unchanged."""
+    """What an import did: IDs added, amended (with the fields that changed) and left unchanged.
+
+    The lists hold at most LISTED IDs each, so a million-record import keeps flat memory; the
+    counts are complete.
+    """
 
     added: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     links_added: int = 0
+    added_count: int = 0
+    unchanged_count: int = 0
+    changed_count: int = 0
+
+    def note_added(self, slug: str) -> None:
+        """Count an added record."""
+        self.added_count += 1
+        if len(self.added) < LISTED:
+            self.added.append(slug)
+
+    def note_unchanged(self, slug: str) -> None:
+        """Count a record the file leaves as it is."""
+        self.unchanged_count += 1
+        if len(self.unchanged) < LISTED:
+            self.unchanged.append(slug)
+
+    def note_changed(self, described: str) -> None:
+        """Count an amended record (``ID (fields)``)."""
+        self.changed_count += 1
+        if len(self.changed) < LISTED:
+            self.changed.append(described)
 
 
 def validate(document: Document, *, max_errors: int = MAX_ERRORS) -> LedgerFile:
@@ -95,7 +124,7 @@ class _Loader:
         self.section("parties", _ordered(data.parties, lambda p: p.acts_for), plan_party)
         self.section("aliases", list(enumerate(data.aliases)), plan_alias, slug_of=_alias_slug)
         self.section(
-            "concessions", _ordered(data.concessions, lambda c: c.renews), plan_concession, slug_of=_concession_slug
+            "concessions", _ordered(data.concessions, lambda c: c.renews), plan_concession, slug_of=concession_slug
         )
         self.section("exchanges", list(enumerate(data.exchanges)), plan_exchange)
         self.links(data)
@@ -124,7 +153,7 @@ class _Loader:
                 self.compare(slug, (name, i), plan, item)
                 continue
             if self.attempt((name, i), partial(self.add, plan, item)):
-                self.result.added.append(slug)
+                self.result.note_added(slug)
 
     def compare(self, slug: str, location: Location, plan: Callable[[Session, Any], Planned], item: Any) -> None:
         """An existing record: unchanged, or amended (one journal entry with old and new values)."""
@@ -136,9 +165,9 @@ class _Loader:
             return
         changes = _differences(current_input(self.session, record), item, SHAPES[expected].fields)
         if not changes:
-            self.result.unchanged.append(slug)
+            self.result.note_unchanged(slug)
         elif self.attempt(location, partial(self.amend, slug, changes)):
-            self.result.changed.append(f"{slug} ({', '.join(sorted(changes))})")
+            self.result.note_changed(f"{slug} ({', '.join(sorted(changes))})")
         citations = [CiteIn.model_validate({**c.model_dump(), "record": slug}) for c in getattr(item, "citations", [])]
         for j, citation in enumerate(citations):
             self.cite((*location, "citations", j), citation)
@@ -148,7 +177,7 @@ class _Loader:
             if find(self.session, alias.id) is not None:
                 self.compare(alias.id, (*location, "aliases", j), plan_alias, alias)
             elif self.attempt((*location, "aliases", j), partial(self.add, plan_alias, alias)):
-                self.result.added.append(alias.id)
+                self.result.note_added(alias.id)
 
     def amend(self, slug: str, changes: dict[str, Any]) -> None:
         write(
@@ -178,9 +207,9 @@ class _Loader:
     def cite(self, location: Location, citation: CiteIn) -> None:
         slug = citation.id or citation_slug(citation.record, citation.model_dump(exclude={"record"}))
         if find(self.session, slug) is not None:
-            self.result.unchanged.append(slug)
+            self.result.note_unchanged(slug)
         elif self.attempt(location, partial(self.add, plan_citation, citation)):
-            self.result.added.append(slug)
+            self.result.note_added(slug)
 
     def add(self, plan: Callable[[Session, Any], Planned], item: Any) -> None:
         write(self.session, plan(self.session, item))
@@ -191,7 +220,7 @@ class _Loader:
             write(self.session, planned)
             self.result.links_added += len(planned.payload["links"])
         elif item.id is not None:
-            self.result.unchanged.append(item.id)
+            self.result.note_unchanged(item.id)
 
     def attempt(self, location: Location, action: Callable[[], None]) -> bool:
         # Planning validates before anything is written, so a failed record leaves no trace; the
@@ -258,7 +287,8 @@ def _alias_slug(alias: Any) -> str:
     return str(alias.id or alias_slug(alias.party, alias.name))
 
 
-def _concession_slug(concession: Any) -> str:
+def concession_slug(concession: Any) -> str:
+    """A concession's ID: the one given, else derived from giver and summary."""
     return str(concession.id or slugify(f"{concession.giver}-{concession.summary}", max_length=100))
 
 
