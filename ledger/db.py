@@ -364,3 +364,14 @@ def _query_postgresql(url: URL, sql: str, params: dict[str, Any], *, max_rows: i
     finally:
         engine.dispose()
     return QueryResult(columns, rows[:max_rows], len(rows) > max_rows)
+
+
+#: SQLite page cache for a bulk import, in KiB: bounded, so memory stays flat, but large enough that
+#: random inserts into the unique indexes (IDs, journal hashes) do not thrash the default 2 MiB cache.
+BULK_CACHE_KIB = 65_536
+
+
+def prepare_bulk_load(session: Session) -> None:
+    """Connection settings for a streaming import in this transaction (SQLite: a bigger page cache)."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text(f"PRAGMA cache_size=-{BULK_CACHE_KIB}"))

@@ -29,6 +29,7 @@ from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from ledger import journal
+from ledger.db import prepare_bulk_load
 from ledger.domain import RecordType
 from ledger.errors import InvalidInput
 from ledger.io.readers import Document, Location, detect_format, read, stream_jsonl
@@ -401,6 +402,7 @@ def bulk_load(
     progress: Progress | None = None,
 ) -> LoadResult:
     """Stream one JSONL or CSV file into the ledger in the caller's transaction."""
+    prepare_bulk_load(session)
     lines = stream_jsonl(path) if fmt == "jsonl" else stream_csv(path, record_type)
     return BulkLoader(session, str(path), max_errors=max_errors, progress=progress).run(lines)
 
