@@ -9,12 +9,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Run, checksum
-from tests.seeded_copy import seeded, seeded_template  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.sqlite_only
 
 
-def test_select_with_named_parameters(run: Run, seeded: Path) -> None:
+def test_select_with_named_parameters(run: Run, seeded_copy: Path) -> None:
     result = run("sql", "SELECT id, kind FROM v_concessions WHERE giver = :giver ORDER BY id", "-p", "giver", "by",
                  "--format", "json")  # fmt: skip
     assert result.exit_code == 0, result.stderr
@@ -26,14 +25,14 @@ def test_select_with_named_parameters(run: Run, seeded: Path) -> None:
     assert [json.loads(line)["id"] for line in same.stdout.splitlines()] == [r["id"] for r in rows][:2]
 
 
-def test_row_cap_is_reported(run: Run, seeded: Path) -> None:
+def test_row_cap_is_reported(run: Run, seeded_copy: Path) -> None:
     result = run("sql", "SELECT slug FROM records ORDER BY slug", "--max-rows", "3", "--format", "csv")
     assert result.exit_code == 0
     assert len(result.stdout.strip().splitlines()) == 4  # header + 3 rows
     assert "first 3 rows" in result.stderr
 
 
-def test_csv_output_escapes_formulas(run: Run, seeded: Path) -> None:
+def test_csv_output_escapes_formulas(run: Run, seeded_copy: Path) -> None:
     result = run("sql", "SELECT '=HYPERLINK(1)' AS cell", "--format", "csv")
     assert result.stdout.splitlines()[1] == "'=HYPERLINK(1)"
 
@@ -59,50 +58,50 @@ ATTACKS = {
 
 
 @pytest.mark.parametrize("name", sorted(ATTACKS))
-def test_every_write_is_refused_and_the_file_unchanged(run: Run, seeded: Path, tmp_path: Path, name: str) -> None:
+def test_every_write_is_refused_and_the_file_unchanged(run: Run, seeded_copy: Path, tmp_path: Path, name: str) -> None:
     other = tmp_path / "other.db"
-    before = checksum(seeded)
+    before = checksum(seeded_copy)
     result = run("sql", ATTACKS[name].format(other=other))
     assert result.exit_code == 3, (name, result.stdout, result.stderr)
     assert "refused" in result.stderr or "failed" in result.stderr
     assert "Traceback" not in result.stderr
-    assert checksum(seeded) == before
+    assert checksum(seeded_copy) == before
     assert not other.exists() or other.stat().st_size == 0
 
 
-def test_attach_then_write_is_refused(run: Run, seeded: Path, tmp_path: Path) -> None:
+def test_attach_then_write_is_refused(run: Run, seeded_copy: Path, tmp_path: Path) -> None:
     other = tmp_path / "other.db"
     sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.close()
-    before_other, before = checksum(other), checksum(seeded)
+    before_other, before = checksum(other), checksum(seeded_copy)
     result = run("sql", f"ATTACH DATABASE '{other}' AS o")
     assert result.exit_code == 3
     result = run("sql", "INSERT INTO o.t VALUES (1)")
     assert result.exit_code == 3
-    assert (checksum(seeded), checksum(other)) == (before, before_other)
+    assert (checksum(seeded_copy), checksum(other)) == (before, before_other)
 
 
-def test_endless_recursive_query_is_stopped(run: Run, seeded: Path) -> None:
-    before = checksum(seeded)
+def test_endless_recursive_query_is_stopped(run: Run, seeded_copy: Path) -> None:
+    before = checksum(seeded_copy)
     endless = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n"
     result = run("sql", endless, "--timeout", "0.5")
     assert result.exit_code == 3
     assert "limit" in result.stderr and "stopped" in result.stderr
-    assert checksum(seeded) == before
+    assert checksum(seeded_copy) == before
 
 
-def test_a_finite_recursive_query_is_allowed(run: Run, seeded: Path) -> None:
+def test_a_finite_recursive_query_is_allowed(run: Run, seeded_copy: Path) -> None:
     result = run("sql", "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5) "
                  "SELECT sum(i) AS total FROM n", "--format", "json")  # fmt: skip
     assert result.json() == [{"total": 15}]
 
 
-def test_syntax_error_is_a_clear_refusal(run: Run, seeded: Path) -> None:
+def test_syntax_error_is_a_clear_refusal(run: Run, seeded_copy: Path) -> None:
     result = run("sql", "SELEC nothing")
     assert result.exit_code == 3
     assert "syntax error" in result.stderr
 
 
-def test_missing_parameter_value(run: Run, seeded: Path) -> None:
+def test_missing_parameter_value(run: Run, seeded_copy: Path) -> None:
     result = run("sql", "SELECT :a", "-p", "a")
     assert result.exit_code == 3
     assert "-p a" in result.stderr

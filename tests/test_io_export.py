@@ -11,7 +11,6 @@ import pytest
 
 from ledger.io.writers import csv_text, csv_unescape
 from tests.conftest import Run, checksum
-from tests.seeded_copy import seeded, seeded_template  # noqa: F401 (fixtures)
 
 
 def _export(run: Run, *args: str) -> str:
@@ -22,7 +21,7 @@ def _export(run: Run, *args: str) -> str:
 
 @pytest.mark.parametrize("fmt", ["json", "jsonl"])
 def test_export_imports_into_an_empty_ledger_as_the_same_ledger(
-    run: Run, seeded: Path, tmp_path: Path, fmt: str
+    run: Run, seeded_copy: Path, tmp_path: Path, fmt: str
 ) -> None:
     out = tmp_path / f"export.{fmt}"
     _export(run, "--format", fmt, "-o", str(out))
@@ -35,7 +34,7 @@ def test_export_imports_into_an_empty_ledger_as_the_same_ledger(
 
 
 @pytest.mark.parametrize("target", ["folder", "export.zip"])
-def test_csv_export_round_trips(run: Run, seeded: Path, tmp_path: Path, target: str) -> None:
+def test_csv_export_round_trips(run: Run, seeded_copy: Path, tmp_path: Path, target: str) -> None:
     out = tmp_path / target
     _export(run, "--format", "csv", "-o", str(out))
     files = sorted(out.glob("*.csv")) if out.is_dir() else [out]
@@ -46,7 +45,7 @@ def test_csv_export_round_trips(run: Run, seeded: Path, tmp_path: Path, target: 
     assert _export(run) == run("export", db=other).stdout
 
 
-def test_export_is_deterministic_and_sorted(run: Run, seeded: Path) -> None:
+def test_export_is_deterministic_and_sorted(run: Run, seeded_copy: Path) -> None:
     first = _export(run)
     assert first == _export(run)
     lines = [json.loads(line) for line in first.splitlines()]
@@ -54,7 +53,7 @@ def test_export_is_deterministic_and_sorted(run: Run, seeded: Path) -> None:
     assert concessions == sorted(concessions)
 
 
-def test_seeds_export_holds_every_record_once(run: Run, seeded: Path) -> None:
+def test_seeds_export_holds_every_record_once(run: Run, seeded_copy: Path) -> None:
     lines = [json.loads(line) for line in _export(run).splitlines()]
     ids = [r["id"] for r in lines]
     assert len(ids) == len(set(ids))
@@ -65,13 +64,13 @@ def test_seeds_export_holds_every_record_once(run: Run, seeded: Path) -> None:
 
 
 def test_csv_cells_are_escaped_against_formulas(run: Run, ledger_db: Path, tmp_path: Path) -> None:
-    assert run("party", "add", "evil", "--name", "=HYPERLINK(\"http://x\")", "--kind", "person").exit_code == 0
+    assert run("party", "add", "evil", "--name", '=HYPERLINK("http://x")', "--kind", "person").exit_code == 0
     assert run("party", "add", "quote", "--name", "'already quoted", "--kind", "person").exit_code == 0
     out = tmp_path / "csv"
     _export(run, "--format", "csv", "-o", str(out))
     with (out / "parties.csv").open(encoding="utf-8") as handle:
         names = {row["id"]: row["name"] for row in csv.DictReader(handle)}
-    assert names["evil"] == "'=HYPERLINK(\"http://x\")"
+    assert names["evil"] == '\'=HYPERLINK("http://x")'
     assert names["quote"] == "''already quoted"
     other = str(tmp_path / "other.db")
     run("init", db=other)
@@ -86,7 +85,7 @@ def test_csv_escaping_is_reversible(text: str) -> None:
     assert csv_unescape(escaped) == text
 
 
-def test_failed_export_leaves_the_old_file(run: Run, seeded: Path, tmp_path: Path) -> None:
+def test_failed_export_leaves_the_old_file(run: Run, seeded_copy: Path, tmp_path: Path) -> None:
     out = tmp_path / "export.jsonl"
     out.write_text("previous export\n", encoding="utf-8")
     result = run("export", "--format", "nonsense", "-o", str(out))
@@ -95,7 +94,7 @@ def test_failed_export_leaves_the_old_file(run: Run, seeded: Path, tmp_path: Pat
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".export")] == []
 
 
-def test_export_writes_atomically_and_replaces(run: Run, seeded: Path, tmp_path: Path) -> None:
+def test_export_writes_atomically_and_replaces(run: Run, seeded_copy: Path, tmp_path: Path) -> None:
     out = tmp_path / "export.json"
     out.write_text("old", encoding="utf-8")
     _export(run, "--format", "json", "-o", str(out))
@@ -106,13 +105,13 @@ def test_export_writes_atomically_and_replaces(run: Run, seeded: Path, tmp_path:
 
 
 @pytest.mark.sqlite_only
-def test_export_changes_nothing(run: Run, seeded: Path) -> None:
-    before = checksum(seeded)
+def test_export_changes_nothing(run: Run, seeded_copy: Path) -> None:
+    before = checksum(seeded_copy)
     _export(run, "--format", "markdown")
-    assert checksum(seeded) == before
+    assert checksum(seeded_copy) == before
 
 
-def test_filter_by_exchange_exports_an_importable_part(run: Run, seeded: Path, tmp_path: Path) -> None:
+def test_filter_by_exchange_exports_an_importable_part(run: Run, seeded_copy: Path, tmp_path: Path) -> None:
     exchange = run("sql", "SELECT exchange FROM v_links ORDER BY exchange LIMIT 1", "--format", "json").json()[0]
     out = tmp_path / "part.jsonl"
     _export(run, "--exchange", exchange["exchange"], "-o", str(out))
@@ -135,24 +134,24 @@ def test_filter_by_party_and_since(run: Run, small: Path) -> None:
     assert {r["id"] for r in since if r["type"] == "party"} == {"by", "us"}
 
 
-def test_unknown_exchange_filter_is_refused(run: Run, seeded: Path) -> None:
+def test_unknown_exchange_filter_is_refused(run: Run, seeded_copy: Path) -> None:
     result = run("export", "--exchange", "no-such-exchange")
     assert result.exit_code == 3
     assert "no-such-exchange" in result.stderr
 
 
-def test_markdown_export_has_a_table_per_type(run: Run, seeded: Path) -> None:
+def test_markdown_export_has_a_table_per_type(run: Run, seeded_copy: Path) -> None:
     text = _export(run, "--format", "markdown")
     for heading in ("## Sources", "## Parties", "## Concessions", "## Citations"):
         assert heading in text
 
 
-def test_csv_needs_an_output(run: Run, seeded: Path) -> None:
+def test_csv_needs_an_output(run: Run, seeded_copy: Path) -> None:
     result = run("export", "--format", "csv")
     assert result.exit_code == 3 and "-o" in result.stderr
 
 
-def test_zip_has_one_file_per_type(run: Run, seeded: Path, tmp_path: Path) -> None:
+def test_zip_has_one_file_per_type(run: Run, seeded_copy: Path, tmp_path: Path) -> None:
     out = tmp_path / "all.zip"
     _export(run, "--format", "csv", "-o", str(out))
     with zipfile.ZipFile(out) as archive:

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from tests.conftest import Run
-from tests.seeded_copy import seeded, seeded_template  # noqa: F401 (fixtures)
 
 
 def _lines(run: Run, fmt: str) -> list[dict[str, Any]]:
@@ -18,7 +17,7 @@ def _lines(run: Run, fmt: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in result.stdout.splitlines()]
 
 
-def test_ftm_entities_validate_against_the_real_schema(run: Run, seeded: Path) -> None:
+def test_ftm_entities_validate_against_the_real_schema(run: Run, seeded_copy: Path) -> None:
     ftm = pytest.importorskip("followthemoney", reason="install the ftm extra: pip install -e '.[ftm]'")
     model = ftm.model
     entities = _lines(run, "ftm")
@@ -39,7 +38,7 @@ def test_ftm_entities_validate_against_the_real_schema(run: Run, seeded: Path) -
     assert {"PublicBody", "Person", "Article", "Event", "Documentation", "Sanction"} <= schemata
 
 
-def test_ftm_keeps_source_references(run: Run, seeded: Path) -> None:
+def test_ftm_keeps_source_references(run: Run, seeded_copy: Path) -> None:
     entities = _lines(run, "ftm")
     documentation = [e for e in entities if e["schema"] == "Documentation"]
     cited = {e["properties"]["entity"][0] for e in documentation}
@@ -49,12 +48,10 @@ def test_ftm_keeps_source_references(run: Run, seeded: Path) -> None:
     assert event["schema"] == "Event" and {"by", "us"} <= set(event["properties"]["involved"])
 
 
-def test_plover_events_carry_cameo_codes_and_citations(run: Run, seeded: Path) -> None:
+def test_plover_events_carry_cameo_codes_and_citations(run: Run, seeded_copy: Path) -> None:
     events = _lines(run, "plover")
-    codes = dict(
-        (row["kind"], row["cameo_code"])
-        for row in run("sql", "SELECT kind, cameo_code FROM concession_kinds", "--format", "json").json()
-    )
+    kinds = run("sql", "SELECT kind, cameo_code FROM concession_kinds", "--format", "json").json()
+    codes = {row["kind"]: row["cameo_code"] for row in kinds}
     concessions = run("sql", "SELECT id, kind, status FROM v_concessions", "--format", "json").json()
     assert {e["id"] for e in events} == {c["id"] for c in concessions}
     for event in events:

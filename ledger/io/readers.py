@@ -169,7 +169,7 @@ def stream_jsonl(path: Path) -> Iterator[tuple[int, str | None, Any, int]]:
         for number, raw in enumerate(handle, start=1):
             position += len(raw)
             try:
-                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8").rstrip("\r\n")
             except UnicodeDecodeError as exc:
                 yield number, None, InvalidInput(f"{name}:{number}: not UTF-8 text (byte {exc.start})"), position
                 continue

@@ -50,6 +50,8 @@ from ledger.ops.load import MAX_ERRORS, LoadResult, _Loader, concession_slug, lo
 from ledger.schemas import CiteIn, ConcessionIn, PartyIn, SourceIn, date_columns
 
 BATCH = 1_000
+#: After the first error, how many IDs of the file's unwritten records are remembered for reference checks.
+UNWRITTEN_LIMIT = 200_000
 #: Files at least this large take the streaming path unless told otherwise.
 STREAM_BYTES = 8 * 1024**2
 STREAMABLE = {"source": SourceIn, "party": PartyIn, "concession": ConcessionIn, "citation": CiteIn}
@@ -111,6 +113,7 @@ class BulkLoader:
         self.document = Document(name, {})
         self.loader = _Loader(session, self.document, max_errors)
         self.loader.result = self.result
+        self.unwritten: dict[str, tuple[int, str]] | None = {}
 
     def run(self, lines: Iterable[tuple[int, str | None, Any, int]]) -> LoadResult:
         """Validate and write every line; InvalidInput lists the problems (the caller rolls back)."""
@@ -120,8 +123,7 @@ class BulkLoader:
             self.line(number, kind, value)
             if self.progress is not None and number % BATCH == 0:
                 self.progress(number, position)
-        if not self.problems:
-            self.flush()
+        self.flush()
         self.problems.extend(self.loader.problems)
         if self.problems:
             shown = self.problems[: self.max_errors]
@@ -168,11 +170,16 @@ class BulkLoader:
 
     def flush(self) -> None:
         items, self.batch = self.batch.items, _Batch()
-        if not items or self.problems:
+        if not items:
             return
         kind = items[0].kind
         wanted = {q.slug for q in items} | {r for q in items for r in _references(kind, q.data)}
         known = self._lookup(wanted)
+        if self.problems:
+            # Nothing more is written, but references are still checked, against the ledger and the
+            # records of this file that validated (remembered up to a limit, then checks stop).
+            self._check_only(items, known)
+            return
         stored = self._payloads([q.slug for q in items if q.slug in known])
         fresh: list[_Queued] = []
         for q in items:
@@ -182,6 +189,18 @@ class BulkLoader:
                 fresh.append(q)
         if fresh and not self.problems:
             self._insert(kind, fresh, known)
+
+    def _check_only(self, items: list[_Queued], known: dict[str, tuple[int, str]]) -> None:
+        if self.unwritten is None:
+            return
+        for q in items:
+            self.unwritten[q.slug] = (0, _RECORD_TYPE[q.kind].value)
+        if len(self.unwritten) > UNWRITTEN_LIMIT:
+            self.unwritten = None
+            return
+        for q in items:
+            if q.slug not in known:
+                self._resolve(q, {**self.unwritten, **known})
 
     def _lookup(self, slugs: set[str]) -> dict[str, tuple[int, str]]:
         rows = self.session.execute(select(Record.slug, Record.id, Record.type).where(Record.slug.in_(slugs)))
@@ -284,7 +303,7 @@ class BulkLoader:
         result = self.session.execute(
             insert(table).returning(table.c.slug, table.c.id, sort_by_parameter_order=True), rows
         )
-        return dict(result.tuples().all())
+        return {str(slug): int(key) for slug, key in result}
 
     def _concession_extras(self, items: list[_Queued], seqs: list[int], refs: dict[str, int]) -> None:
         beneficiaries, changes = [], []

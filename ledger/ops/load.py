@@ -170,7 +170,8 @@ class _Loader:
             self.result.note_changed(f"{slug} ({', '.join(sorted(changes))})")
         citations = [CiteIn.model_validate({**c.model_dump(), "record": slug}) for c in getattr(item, "citations", [])]
         for j, citation in enumerate(citations):
-            self.cite((*location, "citations", j), citation)
+            if find(self.session, _cite_slug(citation)) is None:
+                self.cite((*location, "citations", j), citation)
         for j, alias in enumerate(getattr(item, "aliases", [])):
             alias = alias.model_copy(update={"party": slug})
             alias = alias.model_copy(update={"id": _alias_slug(alias)})
@@ -205,7 +206,7 @@ class _Loader:
             self.cite(("citations", i), citation)
 
     def cite(self, location: Location, citation: CiteIn) -> None:
-        slug = citation.id or citation_slug(citation.record, citation.model_dump(exclude={"record"}))
+        slug = _cite_slug(citation)
         if find(self.session, slug) is not None:
             self.result.note_unchanged(slug)
         elif self.attempt(location, partial(self.add, plan_citation, citation)):
@@ -249,6 +250,10 @@ class _Loader:
                     )
                 else:
                     seen[item.id] = (name, i)
+
+
+def _cite_slug(citation: CiteIn) -> str:
+    return citation.id or citation_slug(citation.record, citation.model_dump(exclude={"record"}))
 
 
 def _one_line(exc: InvalidInput) -> str:
