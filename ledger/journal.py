@@ -16,6 +16,7 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from json.encoder import encode_basestring
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -80,10 +81,24 @@ def entry_hash(
     payload: str,
     prev_hash: str,
 ) -> str:
-    """SHA-256 of the canonical entry; ``payload`` is already canonical JSON text and is embedded as is."""
-    head = canonical({"at": at, "author": author, "op": op})[:-1]
-    tail = canonical({"prev_hash": prev_hash, "record_slug": record_slug, "record_type": record_type, "seq": seq})[1:]
-    return hashlib.sha256(f'{head},"payload":{payload},{tail}'.encode()).hexdigest()
+    """SHA-256 (hex) of the JCS text of the entry; ``payload`` is already canonical JSON and is embedded as is.
+
+    The keys are written in JCS order by hand (this runs once per entry when verifying a chain).
+    """
+    text = (
+        f'{{"at":{_string(at)},"author":{_string(author)},"op":{_string(op)},"payload":{payload},'
+        f'"prev_hash":{_string(prev_hash)},"record_slug":{_nullable(record_slug)},'
+        f'"record_type":{_nullable(record_type)},"seq":{int(seq)}}}'
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _nullable(value: str | None) -> str:
+    return "null" if value is None else _string(value)
+
+
+def _string(value: str) -> str:
+    return encode_basestring(value)
 
 
 def default_author() -> str:

@@ -108,7 +108,9 @@ def test_two_entries_swapped(run: Run, corrected: Path) -> None:
 
 
 def test_a_payload_edited_without_rehashing_is_the_first_broken_entry(run: Run, corrected: Path) -> None:
-    tamper(corrected, "UPDATE journal SET payload = replace(payload, '\"quantity\":123', '\"quantity\":124') WHERE seq=5")
+    tamper(
+        corrected, "UPDATE journal SET payload = replace(payload, '\"quantity\":123', '\"quantity\":124') WHERE seq=5"
+    )
     result = run("verify")
     assert result.exit_code == 1
     assert "first broken entry: 5" in result.stderr
@@ -128,9 +130,7 @@ def _rewrite_from(path: Path, seq: int, edit: str) -> None:
         prev = rows[0][7]
         for s, at, author, op, record_type, record_slug, payload, _prev in rows:
             if s == seq:
-                payload = json.dumps(
-                    {**json.loads(payload), **json.loads(edit)}, sort_keys=True, separators=(",", ":")
-                )
+                payload = json.dumps({**json.loads(payload), **json.loads(edit)}, sort_keys=True, separators=(",", ":"))
             digest = entry_hash(seq=s, at=at, author=author, op=op, record_type=record_type,
                                 record_slug=record_slug, payload=payload, prev_hash=prev)  # fmt: skip
             connection.execute(
@@ -154,9 +154,7 @@ def test_a_payload_rewritten_and_rehashed_is_caught_only_by_the_checkpoint(run: 
     assert "promise" in result.stdout  # the record of the checkpointed entry
 
 
-def test_a_rehashed_payload_that_the_table_contradicts_is_named_without_a_checkpoint(
-    run: Run, corrected: Path
-) -> None:
+def test_a_rehashed_payload_that_the_table_contradicts_is_named_without_a_checkpoint(run: Run, corrected: Path) -> None:
     _rewrite_from(corrected, 5, '{"quantity": 124}')
     result = run("verify")
     assert result.exit_code == 1

@@ -282,8 +282,10 @@ def parse_assignments(session: Session, slug: str, assignments: list[str]) -> di
     """Changes from ``field=value`` text (the CLI's ``--set``): an empty value clears the field, a count
     field takes digits, ``beneficiaries`` a comma-separated list, and a date ``date=2025-12``,
     ``date=last month`` (the source's words) or both through ``date.value=`` and ``date.text=``."""
-    shape = _shape(get(session, Record, slug, field="ID"))
+    record = get(session, Record, slug, field="ID")
+    shape = _shape(record)
     changes: dict[str, Any] = {}
+    current: dict[str, Any] | None = None
     for assignment in assignments:
         name, equals, text = assignment.partition("=")
         if not equals:
@@ -292,9 +294,11 @@ def parse_assignments(session: Session, slug: str, assignments: list[str]) -> di
         f = shape.field(name)
         value: Any = text.strip() or None
         if f is not None and f.shape == "date" and part in ("text", "value"):
-            previous = changes.get(name)
-            merged = dict(previous) if isinstance(previous, dict) else {}
-            changes[name] = {**merged, part: value}
+            if name not in changes:  # date.text alone keeps the date's value, and the reverse
+                current = current or current_input(session, record)
+                changes[name] = dict(current.get(name) or {})
+            previous = changes[name]
+            changes[name] = {**(previous if isinstance(previous, dict) else {"value": previous}), part: value}
             continue
         if value is not None and f is not None and f.shape == "beneficiaries":
             value = [v.strip() for v in value.split(",") if v.strip()]

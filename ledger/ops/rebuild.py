@@ -7,9 +7,12 @@ integer keys, which may differ (PostgreSQL sequences skip). Each difference name
 
 from __future__ import annotations
 
+import atexit
+import functools
 import importlib
 import json
 import pkgutil
+import shutil
 import tempfile
 from collections import Counter
 from collections.abc import Iterator
@@ -18,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Table, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 import ledger.ops
@@ -168,13 +172,22 @@ def _compare_unkeyed(name: str, live: list[dict[str, Any]], replayed: list[dict[
         yield Difference(name, _first_slug(row), f"{name} row ({shown}) is {where}")
 
 
-def check(live: Session, *, directory: Path | None = None) -> list[Difference]:
-    """Replay the journal into a scratch SQLite ledger and compare it with ``live``; every difference."""
-    from sqlalchemy.engine import make_url
+@functools.cache
+def _migrated_template() -> Path:
+    """An empty ledger migrated to head, made once per process and copied for each replay."""
+    directory = Path(tempfile.mkdtemp(prefix="ledger-template-"))
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    path = directory / "empty.db"
+    upgrade(make_url("sqlite://").set(database=str(path)))
+    return path
 
-    with tempfile.TemporaryDirectory(prefix="ledger-rebuild-", dir=directory) as tmp:
-        url = make_url("sqlite://").set(database=str(Path(tmp) / "replay.db"))
-        upgrade(url)
+
+def check(live: Session) -> list[Difference]:
+    """Replay the journal into a scratch SQLite ledger and compare it with ``live``; every difference."""
+    with tempfile.TemporaryDirectory(prefix="ledger-rebuild-") as tmp:
+        path = Path(tmp) / "replay.db"
+        shutil.copyfile(_migrated_template(), path)
+        url = make_url("sqlite://").set(database=str(path))
         engine = make_engine(url)
         try:
             with session_scope(engine, write=True, dry_run=True) as scratch:
