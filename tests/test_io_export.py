@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import zipfile
 from pathlib import Path
 
@@ -92,6 +93,19 @@ def test_failed_export_leaves_the_old_file(run: Run, seeded_copy: Path, tmp_path
     assert result.exit_code == 3
     assert out.read_text(encoding="utf-8") == "previous export\n"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".export")] == []
+
+
+def test_export_file_gets_ordinary_permissions(run: Run, seeded_copy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "export.jsonl"
+    old_umask = os.umask(0o022)
+    try:
+        _export(run, "-o", str(out))
+    finally:
+        os.umask(old_umask)
+    assert out.stat().st_mode & 0o777 == 0o644  # as a plain open() would make it (mkstemp alone gives 0600)
+    out.chmod(0o600)
+    _export(run, "-o", str(out))
+    assert out.stat().st_mode & 0o777 == 0o600  # an existing file keeps its mode
 
 
 def test_export_writes_atomically_and_replaces(run: Run, seeded_copy: Path, tmp_path: Path) -> None:

@@ -79,6 +79,7 @@ def atomic_file(path: Path, *, binary: bool = False) -> Iterator[IO[Any]]:
         raise InvalidInput(f"-o {path}: the folder {target.parent} does not exist")
     fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
+        os.fchmod(fd, _mode_for(target))
         handle: IO[Any] = os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="")
         with handle:
             yield handle
@@ -89,6 +90,16 @@ def atomic_file(path: Path, *, binary: bool = False) -> Iterator[IO[Any]]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp)
         raise
+
+
+def _mode_for(target: Path) -> int:
+    """The permissions the file would get from a plain open(): the old file's, else 0o666 less the umask."""
+    try:
+        return target.stat().st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def _dumps(value: Any) -> str:
