@@ -14,6 +14,8 @@ import sys
 from enum import StrEnum
 from typing import Any
 
+from ledger.io.writers import csv_text
+
 
 class OutputFormat(StrEnum):
     """Output formats every listing accepts."""
@@ -23,9 +25,6 @@ class OutputFormat(StrEnum):
     JSONL = "jsonl"
     CSV = "csv"
     MARKDOWN = "markdown"
-
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def cell(value: Any) -> str:
@@ -47,9 +46,8 @@ def cell(value: Any) -> str:
 
 
 def csv_cell(value: Any) -> str:
-    """A cell safe to open in a spreadsheet: formula-looking text gets a leading apostrophe."""
-    text = cell(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
+    """A cell safe to open in a spreadsheet: formula-looking text gets a leading apostrophe (see io.writers)."""
+    return csv_text(cell(value))
 
 
 def markdown_cell(value: Any) -> str:
@@ -98,11 +96,26 @@ def _table(rows: list[dict[str, Any]], columns: list[str], title: str) -> str:
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(*(cell(row.get(c)) for c in columns))
+        table.add_row(*(_styled(c, cell(row.get(c))) for c in columns))
     console = Console(no_color="NO_COLOR" in os.environ, highlight=False)
     with console.capture() as capture:
         console.print(table)
     return capture.get().rstrip("\n")
+
+
+#: Colours of statuses and severities on a terminal (never when piped, never with NO_COLOR).
+STYLES = {
+    "delivered": "green", "in_progress": "cyan", "promised": "yellow", "offered": "yellow", "requested": "yellow",
+    "considered": "dim", "declined": "red", "withdrawn": "red", "reneged": "bold red",
+    "error": "bold red", "warning": "yellow", "info": "blue",
+}  # fmt: skip
+
+
+def _styled(column: str, text: str) -> Any:
+    from rich.text import Text
+
+    style = STYLES.get(text, "") if column in ("status", "severity") else ""
+    return Text(text, style=style)
 
 
 def _plain_table(rows: list[dict[str, Any]], columns: list[str]) -> str:

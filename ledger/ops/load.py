@@ -34,8 +34,9 @@ from ledger.ops.add import (
     plan_total,
 )
 from ledger.ops.base import Planned, find, write
-from ledger.ops.correct import SHAPES, Field, current_input, plan_amend
+from ledger.ops.correct import plan_amend
 from ledger.ops.link import plan_link
+from ledger.ops.shapes import SHAPES, Field, current_input
 from ledger.schemas import CiteIn, LedgerFile, LinkIn
 
 MAX_ERRORS = 50
