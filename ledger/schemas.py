@@ -266,3 +266,12 @@ class LedgerFile(Model):
     claims: list[ClaimIn] = []
     #: Citations of records by ID (the flat form exports use; records may also nest their own).
     citations: list[CiteIn] = []
+
+
+class AliasJudgementIn(Model):
+    """An analyst's verdict on two names: the same party spelled two ways, or two different parties."""
+
+    name_a: Text
+    name_b: Text
+    same: bool
+    reason: LongText
