@@ -15,6 +15,7 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session
 
-from ledger.errors import DatabaseProblem, LedgerError
+from ledger.errors import DatabaseProblem, InvalidInput, LedgerError
 
 DEFAULT_DB = "ledger.db"
 #: Migrations this code knows, oldest first. A test keeps it equal to Alembic's history.
@@ -421,3 +422,123 @@ def _copy(source: Path, partial: Path) -> None:
             dst.close()
     finally:
         src.close()
+
+
+# --- read-only queries (`ledger sql`) ------------------------------------------------------------
+
+#: What a user query may do on SQLite: select, read columns, call functions, recurse. Nothing else.
+_SQLITE_ALLOWED_ACTIONS = frozenset({sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, 33})
+_FORBIDDEN_FUNCTIONS = frozenset({"load_extension", "readfile", "writefile", "edit", "fts3_tokenizer"})
+#: How many SQLite virtual-machine steps run between two checks of the time limit.
+_PROGRESS_STEPS = 10_000
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """Rows of a read-only query: column names, rows (at most the cap) and whether more were cut."""
+
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+    truncated: bool
+
+
+def _sqlite_authorizer(action: int, _arg1: str | None, arg2: str | None, _db: str | None, _trigger: str | None) -> int:
+    if action not in _SQLITE_ALLOWED_ACTIONS:
+        return sqlite3.SQLITE_DENY
+    name = arg2 if action == sqlite3.SQLITE_FUNCTION else None
+    if name is not None and name.lower() in _FORBIDDEN_FUNCTIONS:
+        return sqlite3.SQLITE_DENY
+    return sqlite3.SQLITE_OK
+
+
+def read_only_sqlite(path: str) -> sqlite3.Connection:
+    """A separate connection that cannot write: ``mode=ro``, ``query_only`` and an allow-list authorizer.
+
+    ``mode=ro`` alone still lets a query ATTACH another file and write to it, or run VACUUM INTO;
+    the authorizer refuses every action but SELECT, READ, FUNCTION (not load_extension) and RECURSIVE.
+    """
+    if not Path(path).exists():
+        raise DatabaseProblem(f"no ledger at {path}", hint="create it with: ledger init")
+    connection = sqlite3.connect(f"file:{Path(path).as_posix()}?mode=ro", uri=True, timeout=busy_timeout_ms() / 1000)
+    connection.execute("PRAGMA query_only=ON")
+    connection.set_authorizer(_sqlite_authorizer)
+    return connection
+
+
+def query_read_only(url: URL, sql: str, params: dict[str, Any], *, max_rows: int, seconds: float) -> QueryResult:
+    """Run one user query that can change nothing, with a row cap and a time limit.
+
+    SQLite: the read-only connection above, stopped by a progress handler after ``seconds``.
+    PostgreSQL: a READ ONLY transaction with a ``statement_timeout``, always rolled back.
+    """
+    _refuse_many_statements(sql)
+    if is_sqlite(url):
+        return _query_sqlite(url.database or "", sql, params, max_rows=max_rows, seconds=seconds)
+    return _query_postgresql(url, sql, params, max_rows=max_rows, seconds=seconds)
+
+
+def _refuse_many_statements(sql: str) -> None:
+    body = sql.strip().rstrip(";").strip()
+    if not body:
+        raise InvalidInput("the query is empty; give one SELECT statement")
+    # complete_statement() is true for a complete first statement, so any text after it means another one.
+    for i, char in enumerate(body):
+        if char == ";" and sqlite3.complete_statement(body[: i + 1]) and body[i + 1 :].strip():
+            raise InvalidInput("refused: only one statement per query (found text after the first ';')")
+
+
+def _query_sqlite(path: str, sql: str, params: dict[str, Any], *, max_rows: int, seconds: float) -> QueryResult:
+    connection = read_only_sqlite(path)
+    deadline = time.monotonic() + seconds
+    connection.set_progress_handler(lambda: int(time.monotonic() > deadline), _PROGRESS_STEPS)
+    try:
+        cursor = connection.execute(sql, params)
+        rows = cursor.fetchmany(max_rows + 1)
+        columns = [d[0] for d in cursor.description or ()]
+    except sqlite3.DatabaseError as exc:
+        raise _refusal(str(exc), seconds) from None
+    except sqlite3.Warning as exc:  # "You can only execute one statement at a time."
+        raise InvalidInput(f"refused: {exc}") from None
+    finally:
+        connection.close()
+    return QueryResult(columns, rows[:max_rows], len(rows) > max_rows)
+
+
+def _refusal(message: str, seconds: float) -> InvalidInput:
+    if "not authorized" in message or "prohibited" in message or "readonly" in message:
+        return InvalidInput(
+            f"refused: {message}", hint="ledger sql only reads: one SELECT (or WITH ... SELECT) statement"
+        )
+    if "interrupted" in message:
+        return InvalidInput(f"refused: the query ran longer than the {seconds:g} s limit and was stopped")
+    return InvalidInput(f"the query failed: {message}")
+
+
+def _query_postgresql(url: URL, sql: str, params: dict[str, Any], *, max_rows: int, seconds: float) -> QueryResult:
+    engine = make_engine(url)
+    try:
+        with translate_errors(url), engine.connect() as connection:
+            connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+            connection.exec_driver_sql(f"SET LOCAL statement_timeout = {int(seconds * 1000)}")
+            try:
+                result = connection.execute(text(sql), params)
+                rows = [tuple(r) for r in result.fetchmany(max_rows + 1)]
+                columns = list(result.keys())
+            except sa_exc.DBAPIError as exc:
+                raise _refusal(_first_line(exc.orig), seconds) from None
+            finally:
+                connection.rollback()
+    finally:
+        engine.dispose()
+    return QueryResult(columns, rows[:max_rows], len(rows) > max_rows)
+
+
+#: SQLite page cache for a bulk import, in KiB: bounded, so memory stays flat, but large enough that
+#: random inserts into the unique indexes (IDs, journal hashes) do not thrash the default 2 MiB cache.
+BULK_CACHE_KIB = 65_536
+
+
+def prepare_bulk_load(session: Session) -> None:
+    """Connection settings for a streaming import in this transaction (SQLite: a bigger page cache)."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text(f"PRAGMA cache_size=-{BULK_CACHE_KIB}"))

@@ -291,8 +291,11 @@ class LedgerFile(Model):
     aliases: list[AliasIn] = []
     concessions: list[ConcessionIn] = []
     exchanges: list[ExchangeIn] = []
+    links: list[LinkIn] = []
     totals: list[ReportedTotalIn] = []
     claims: list[ClaimIn] = []
+    #: Citations of records by ID (the flat form exports use; records may also nest their own).
+    citations: list[CiteIn] = []
 
 
 class AliasJudgementIn(Model):

@@ -188,3 +188,26 @@ def shared_sources() -> Path:
     if not SHARED_SOURCES.is_dir():
         pytest.skip(f"{SHARED_SOURCES} is absent (it exists only beside the project's own checkout)")
     return SHARED_SOURCES
+
+
+@pytest.fixture(scope="module")
+def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The reference case imported once per test module (copy it with `seeded_copy`)."""
+    import shutil
+
+    path = tmp_path_factory.mktemp("seeded") / "ledger.db"
+    runner = CliRunner()
+    for args in (["init"], ["--author", "tester", "import", str(SEEDS)]):
+        result = runner.invoke(app, ["--db", str(path), *args])
+        assert result.exit_code == 0, result.output
+    shutil.copyfile(path, path.with_name("template.db"))
+    return path.with_name("template.db")
+
+
+@pytest.fixture
+def seeded_copy(seeded_template: Path, db_path: Path) -> Path:
+    """Like `seeded`, but a copy of a module-wide seeded file: much faster when many tests need the seeds."""
+    import shutil
+
+    shutil.copyfile(seeded_template, db_path)
+    return db_path

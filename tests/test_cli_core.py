@@ -225,12 +225,24 @@ def test_import_errors_name_file_line_and_field(
     assert run("list", "parties", "--format", "json").json() == []  # the valid party was not kept either
 
 
-def test_import_refuses_a_changed_record(run: Run, seeded: Path, tmp_path: Path, fingerprint: Fingerprint) -> None:
+def test_import_amends_a_changed_record(run: Run, seeded: Path, tmp_path: Path) -> None:
     changed = tmp_path / "changed.yaml"
     changed.write_text(SEEDS.read_text(encoding="utf-8").replace("value: 156", "value: 157"), encoding="utf-8")
+    result = run("import", str(changed))
+    assert result.exit_code == 0 and "changed 1" in result.stdout, result.stderr
+    history = run("sql", "SELECT op, payload FROM journal WHERE record_slug = 'san-156-since-november' ORDER BY seq",
+                  "--format", "json").json()  # fmt: skip
+    assert [h["op"] for h in history] == ["add_total", "amend"]
+    assert '"old":156' in history[1]["payload"].replace(" ", "") and '"new":157' in history[1]["payload"]
+
+
+def test_import_refuses_an_impossible_change(run: Run, seeded: Path, tmp_path: Path, fingerprint: Fingerprint) -> None:
+    changed = tmp_path / "changed.yaml"
+    text = SEEDS.read_text(encoding="utf-8").replace("value: 156", "value: -1")
+    changed.write_text(text, encoding="utf-8")
     before = fingerprint()
     result = run("import", str(changed))
-    assert result.exit_code == 3 and "san-156-since-november already exists (differs in: value)" in result.stderr
+    assert result.exit_code == 3 and "changed.yaml" in result.stderr and "value" in result.stderr
     assert fingerprint() == before
 
 

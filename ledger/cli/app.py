@@ -8,7 +8,7 @@ import typer
 from typer.core import TyperGroup
 
 from ledger import __version__
-from ledger.cli import add, audit, backup, correct, init, judgements, listing, load, pairing, report, views
+from ledger.cli import add, audit, backup, correct, export, init, judgements, listing, load, pairing, report, sql, views
 from ledger.cli.common import Settings, set_quiet, settings
 from ledger.errors import LedgerError
 
@@ -97,6 +97,8 @@ correct.register(app)
 judgements.register(app)
 views.register(app)
 report.register(app)
+export.register(app)
+sql.register(app)
 
 
 def run() -> None:

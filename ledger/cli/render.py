@@ -14,6 +14,8 @@ import sys
 from enum import StrEnum
 from typing import Any
 
+from ledger.io.writers import csv_text
+
 
 class OutputFormat(StrEnum):
     """Output formats every listing accepts."""
@@ -23,9 +25,6 @@ class OutputFormat(StrEnum):
     JSONL = "jsonl"
     CSV = "csv"
     MARKDOWN = "markdown"
-
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def cell(value: Any) -> str:
@@ -47,9 +46,8 @@ def cell(value: Any) -> str:
 
 
 def csv_cell(value: Any) -> str:
-    """A cell safe to open in a spreadsheet: formula-looking text gets a leading apostrophe."""
-    text = cell(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
+    """A cell safe to open in a spreadsheet: formula-looking text gets a leading apostrophe (see io.writers)."""
+    return csv_text(cell(value))
 
 
 def markdown_cell(value: Any) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,11 @@ from typing import Any
 from ledger.errors import InvalidInput
 
 Location = tuple[str | int, ...]
-FORMATS = ("yaml", "toml", "json", "jsonl")
-_SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".toml": "toml", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+FORMATS = ("yaml", "toml", "json", "jsonl", "csv")
+_SUFFIXES = {
+    ".yaml": "yaml", ".yml": "yaml", ".toml": "toml", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl",
+    ".csv": "csv", ".zip": "csv",
+}  # fmt: skip
 #: JSONL ``type`` values and the section of the ledger file they go to.
 JSONL_SECTIONS = {
     "source": "sources",
@@ -26,8 +30,10 @@ JSONL_SECTIONS = {
     "alias": "aliases",
     "concession": "concessions",
     "exchange": "exchanges",
+    "link": "links",
     "total": "totals",
     "claim": "claims",
+    "citation": "citations",
 }
 MAX_FILE_BYTES = 2 * 1024**3
 
@@ -67,9 +73,13 @@ def detect_format(path: Path, given: str | None) -> str:
     return fmt
 
 
-def read(path: Path, fmt: str | None = None) -> Document:
-    """Parse one import file; errors name the file and line."""
+def read(path: Path, fmt: str | None = None, *, record_type: str | None = None) -> Document:
+    """Parse one import file; errors name the file and line. CSV takes its record type from the file name."""
     fmt = detect_format(path, fmt)
+    if fmt == "csv":
+        from ledger.io.tables import read_csv
+
+        return read_csv(path, record_type)
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
             raise InvalidInput(f"{path}: larger than the {MAX_FILE_BYTES // 1024**3} GiB import limit")
@@ -145,6 +155,37 @@ def _read_jsonl(name: str, text: str) -> Document:
     if problems:
         raise InvalidInput(f"{name}: cannot read every line:", problems=problems)
     return Document(name, sections, lines)
+
+
+def stream_jsonl(path: Path) -> Iterator[tuple[int, str | None, Any, int]]:
+    """Lines of a JSONL file one at a time: (line, type, record or the InvalidInput it raised, bytes read)."""
+    name = str(path)
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise InvalidInput(f"{path}: cannot read ({exc.strerror})") from None
+    with handle:
+        position = 0
+        for number, raw in enumerate(handle, start=1):
+            position += len(raw)
+            try:
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8").rstrip("\r\n")
+            except UnicodeDecodeError as exc:
+                yield number, None, InvalidInput(f"{name}:{number}: not UTF-8 text (byte {exc.start})"), position
+                continue
+            if not line.strip():
+                continue
+            try:
+                record = _json(name, line, number)
+            except InvalidInput as exc:
+                yield number, None, exc, position
+                continue
+            kind = record.pop("type", None) if isinstance(record, dict) else None
+            if not isinstance(kind, str) or kind not in JSONL_SECTIONS:
+                problem = InvalidInput(f"{name}:{number}: type: {kind!r} is not one of {', '.join(JSONL_SECTIONS)}")
+                yield number, None, problem, position
+                continue
+            yield number, kind, record, position
 
 
 # --- YAML ----------------------------------------------------------------------------------------

@@ -1,8 +1,10 @@
 """Loading a whole ledger file (the seeds format) in one transaction, idempotently.
 
 Records are matched by ID: a record that already exists with the same content is left as it is; one
-that exists with different content is reported (change it with an amendment instead). Every problem in
-the file is reported with its file, line and field, and nothing is written unless all of it is valid.
+that exists with different content is amended (one journal entry with the old and new value of each
+field, as `ledger amend` writes). Citations and inline aliases are additive: new ones are added, and a
+file that leaves some out removes nothing. Every problem in the file is reported with its file, line
+and field, and nothing is written unless all of it is valid.
 """
 
 from __future__ import annotations
@@ -16,14 +18,14 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from ledger import journal
-from ledger.domain import slugify
+from ledger.domain import FuzzyDate, RecordType, slugify
 from ledger.errors import InvalidInput
 from ledger.io.readers import Document, Location
 from ledger.ops.add import (
     alias_slug,
     citation_slug,
     plan_alias,
+    plan_citation,
     plan_claim,
     plan_concession,
     plan_exchange,
@@ -32,19 +34,51 @@ from ledger.ops.add import (
     plan_total,
 )
 from ledger.ops.base import Planned, find, write
+from ledger.ops.correct import plan_amend
 from ledger.ops.link import plan_link
-from ledger.schemas import LedgerFile, LinkIn
+from ledger.ops.shapes import SHAPES, Field, current_input
+from ledger.schemas import CiteIn, LedgerFile, LinkIn
 
 MAX_ERRORS = 50
 
 
+#: How many IDs a result lists per outcome (the counts are always complete).
+LISTED = 1_000
+
+
 @dataclass
 class LoadResult:
-    """What an import did: IDs added, IDs already present and unchanged."""
+    """What an import did: IDs added, amended (with the fields that changed) and left unchanged.
+
+    The lists hold at most LISTED IDs each, so a million-record import keeps flat memory; the
+    counts are complete.
+    """
 
     added: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
     links_added: int = 0
+    added_count: int = 0
+    unchanged_count: int = 0
+    changed_count: int = 0
+
+    def note_added(self, slug: str) -> None:
+        """Count an added record."""
+        self.added_count += 1
+        if len(self.added) < LISTED:
+            self.added.append(slug)
+
+    def note_unchanged(self, slug: str) -> None:
+        """Count a record the file leaves as it is."""
+        self.unchanged_count += 1
+        if len(self.unchanged) < LISTED:
+            self.unchanged.append(slug)
+
+    def note_changed(self, described: str) -> None:
+        """Count an amended record (``ID (fields)``)."""
+        self.changed_count += 1
+        if len(self.changed) < LISTED:
+            self.changed.append(described)
 
 
 def validate(document: Document, *, max_errors: int = MAX_ERRORS) -> LedgerFile:
@@ -65,19 +99,6 @@ def validate(document: Document, *, max_errors: int = MAX_ERRORS) -> LedgerFile:
 def _shown(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
-
-
-def _comparable(payload: dict[str, Any]) -> dict[str, Any]:
-    """A payload without the IDs the ledger derives (citation and alias IDs)."""
-
-    def strip(value: Any) -> Any:
-        if isinstance(value, list):
-            return [strip(v) for v in value]
-        if isinstance(value, dict):
-            return {k: strip(v) for k, v in value.items() if k != "id"}
-        return value
-
-    return {k: strip(v) if isinstance(v, list) else v for k, v in payload.items()}
 
 
 def _ordered(items: Sequence[Any], parent: Callable[[Any], str | None]) -> list[tuple[int, Any]]:
@@ -104,12 +125,14 @@ class _Loader:
         self.section("parties", _ordered(data.parties, lambda p: p.acts_for), plan_party)
         self.section("aliases", list(enumerate(data.aliases)), plan_alias, slug_of=_alias_slug)
         self.section(
-            "concessions", _ordered(data.concessions, lambda c: c.renews), plan_concession, slug_of=_concession_slug
+            "concessions", _ordered(data.concessions, lambda c: c.renews), plan_concession, slug_of=concession_slug
         )
         self.section("exchanges", list(enumerate(data.exchanges)), plan_exchange)
         self.links(data)
+        self.flat_links(data)
         self.section("totals", list(enumerate(data.totals)), plan_total)
         self.section("claims", list(enumerate(data.claims)), plan_claim, slug_of=_claim_slug)
+        self.citations(data)
         if self.problems:
             shown = self.problems[: self.max_errors]
             if len(self.problems) > len(shown):
@@ -131,20 +154,37 @@ class _Loader:
                 self.compare(slug, (name, i), plan, item)
                 continue
             if self.attempt((name, i), partial(self.add, plan, item)):
-                self.result.added.append(slug)
+                self.result.note_added(slug)
 
     def compare(self, slug: str, location: Location, plan: Callable[[Session, Any], Planned], item: Any) -> None:
-        stored = journal.latest_payload(self.session, slug, _ops_of(plan))
-        fresh = _fresh_payload(item, slug)
-        if stored is not None and _comparable(stored) == _comparable(fresh):
-            self.result.unchanged.append(slug)
+        """An existing record: unchanged, or amended (one journal entry with old and new values)."""
+        record = find(self.session, slug)
+        assert record is not None
+        expected = _RECORD_TYPE_OF[plan]
+        if record.type is not expected:
+            self.problems.append(f"{self.document.where(location)}: {slug} already exists as a {record.type.value}")
             return
-        changed = sorted(
-            k for k in set(fresh) | set(stored or {}) if _comparable(fresh).get(k) != _comparable(stored or {}).get(k)
-        )
-        detail = f" (differs in: {', '.join(changed)})" if stored is not None else " as another kind of record"
-        self.problems.append(
-            f"{self.document.where(location)}: {slug} already exists{detail}; correct a record with `ledger amend`"
+        changes = _differences(current_input(self.session, record), item, SHAPES[expected].fields)
+        if not changes:
+            self.result.note_unchanged(slug)
+        elif self.attempt(location, partial(self.amend, slug, changes)):
+            self.result.note_changed(f"{slug} ({', '.join(sorted(changes))})")
+        citations = [CiteIn.model_validate({**c.model_dump(), "record": slug}) for c in getattr(item, "citations", [])]
+        for j, citation in enumerate(citations):
+            if find(self.session, _cite_slug(citation)) is None:
+                self.cite((*location, "citations", j), citation)
+        for j, alias in enumerate(getattr(item, "aliases", [])):
+            alias = alias.model_copy(update={"party": slug})
+            alias = alias.model_copy(update={"id": _alias_slug(alias)})
+            if find(self.session, alias.id) is not None:
+                self.compare(alias.id, (*location, "aliases", j), plan_alias, alias)
+            elif self.attempt((*location, "aliases", j), partial(self.add, plan_alias, alias)):
+                self.result.note_added(alias.id)
+
+    def amend(self, slug: str, changes: dict[str, Any]) -> None:
+        write(
+            self.session,
+            plan_amend(self.session, slug, changes, reason=f"import of {self.document.name}", citations=[]),
         )
 
     def links(self, data: LedgerFile) -> None:
@@ -158,6 +198,21 @@ class _Loader:
                     continue
                 self.attempt(("exchanges", i, "links", j), partial(self.link, item))
 
+    def flat_links(self, data: LedgerFile) -> None:
+        for i, link in enumerate(data.links):
+            self.attempt(("links", i), partial(self.link, link))
+
+    def citations(self, data: LedgerFile) -> None:
+        for i, citation in enumerate(data.citations):
+            self.cite(("citations", i), citation)
+
+    def cite(self, location: Location, citation: CiteIn) -> None:
+        slug = _cite_slug(citation)
+        if find(self.session, slug) is not None:
+            self.result.note_unchanged(slug)
+        elif self.attempt(location, partial(self.add, plan_citation, citation)):
+            self.result.note_added(slug)
+
     def add(self, plan: Callable[[Session, Any], Planned], item: Any) -> None:
         write(self.session, plan(self.session, item))
 
@@ -166,6 +221,8 @@ class _Loader:
         if planned is not None:
             write(self.session, planned)
             self.result.links_added += len(planned.payload["links"])
+        elif item.id is not None:
+            self.result.note_unchanged(item.id)
 
     def attempt(self, location: Location, action: Callable[[], None]) -> bool:
         # Planning validates before anything is written, so a failed record leaves no trace; the
@@ -196,28 +253,48 @@ class _Loader:
                     seen[item.id] = (name, i)
 
 
+def _cite_slug(citation: CiteIn) -> str:
+    return citation.id or citation_slug(citation.record, citation.model_dump(exclude={"record"}))
+
+
 def _one_line(exc: InvalidInput) -> str:
     return " ".join([exc.message, *exc.problems, *([exc.hint] if exc.hint else [])])
 
 
-def _ops_of(plan: Callable[..., Planned]) -> tuple[str, ...]:
-    return (f"add_{plan.__name__.removeprefix('plan_')}",)
+def _normal(field: Field, value: Any) -> Any:
+    """A field value in the form current_input() gives it, so the two compare equal when they mean the same."""
+    if value is None or value == []:
+        return None
+    if field.shape == "date":
+        fuzzy = FuzzyDate.parse(value.get("value"), text=value.get("text"))
+        shown = {k: v for k, v in (("text", fuzzy.text), ("value", fuzzy.iso())) if v is not None}
+        return shown or None
+    if field.shape == "beneficiaries":
+        return sorted(value)
+    return value
 
 
-def _fresh_payload(item: Any, slug: str) -> dict[str, Any]:
-    payload: dict[str, Any] = item.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
-    payload["id"] = slug
-    payload.pop("links", None)
-    for citation in payload.get("citations", []):
-        citation["id"] = citation.get("id") or citation_slug(slug, citation)
-    return payload
+def _differences(current: dict[str, Any], item: Any, fields: tuple[Field, ...]) -> dict[str, Any]:
+    """Fields whose value in the file differs from the stored record: name -> value from the file."""
+    fresh = item.model_dump(mode="json", exclude_none=True)
+    return {
+        f.name: fresh.get(f.name) for f in fields if _normal(f, fresh.get(f.name)) != _normal(f, current.get(f.name))
+    }
+
+
+_RECORD_TYPE_OF: dict[Callable[..., Planned], RecordType] = {
+    plan_source: RecordType.SOURCE, plan_party: RecordType.PARTY, plan_alias: RecordType.ALIAS,
+    plan_concession: RecordType.CONCESSION, plan_exchange: RecordType.EXCHANGE, plan_total: RecordType.REPORTED_TOTAL,
+    plan_claim: RecordType.CLAIM,
+}  # fmt: skip
 
 
 def _alias_slug(alias: Any) -> str:
     return str(alias.id or alias_slug(alias.party, alias.name))
 
 
-def _concession_slug(concession: Any) -> str:
+def concession_slug(concession: Any) -> str:
+    """A concession's ID: the one given, else derived from giver and summary."""
     return str(concession.id or slugify(f"{concession.giver}-{concession.summary}", max_length=100))
 
 

@@ -1,0 +1,208 @@
+"""Writing exports: the import format (JSON, JSONL, CSV), Markdown, FollowTheMoney and PLOVER.
+
+Writers take a stream of ``(type, fields)`` records (see ledger.ops.export) and never hold more than
+one record, so memory stays flat. Files are written atomically: to a temporary file beside the
+target, flushed and fsynced, then renamed over it, so a reader never sees half an export.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import os
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from ledger.errors import InvalidInput
+
+ExportRecord = tuple[str, dict[str, Any]]
+FORMATS = ("json", "jsonl", "csv", "markdown", "ftm", "plover")
+SECTION_OF = {
+    "source": "sources", "party": "parties", "alias": "aliases", "concession": "concessions",
+    "exchange": "exchanges", "link": "links", "total": "totals", "claim": "claims", "citation": "citations",
+}  # fmt: skip
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: Fields that hold a fuzzy date ({"text", "value"}): CSV spreads each over two columns.
+DATE_FIELDS = ("published", "date", "due", "announced", "effective", "expires", "period_start", "period_end")
+#: Fields that hold a list of IDs: CSV joins them with ';' (IDs never contain it).
+LIST_FIELDS = ("beneficiaries", "concessions")
+#: Columns of each CSV file, in order (the import reads the same names).
+CSV_COLUMNS: dict[str, tuple[str, ...]] = {
+    "source": ("id", "title", "publisher", "url", "published", "published_text", "relays", "sha256", "length", "note"),
+    "party": ("id", "name", "kind", "acts_for", "note"),
+    "alias": ("id", "party", "name", "source", "script", "note"),
+    "concession": (
+        "id", "giver", "receiver", "kind", "kind_detail", "summary", "quantity", "unit", "status",
+        "date", "date_text", "due", "due_text", "announced", "announced_text", "effective", "effective_text",
+        "expires", "expires_text", "conditions", "renews", "instrument", "authority", "programme", "instrument_ref",
+        "release_form", "destination", "beneficiaries", "note",
+    ),
+    "exchange": ("id", "title", "summary"),
+    "link": ("id", "exchange", "concessions", "basis", "reason"),
+    "total": (
+        "id", "source", "giver", "receiver", "kind", "unit", "value", "period_start", "period_start_text",
+        "period_end", "period_end_text", "statement",
+    ),
+    "claim": ("id", "record", "attribute", "value", "source", "quote", "rank", "rank_reason"),
+    "citation": ("id", "record", "source", "quote", "locator", "prefix", "suffix"),
+}  # fmt: skip
+
+
+def csv_text(text: str) -> str:
+    """Text safe to open in a spreadsheet: a leading apostrophe before anything a formula could start with.
+
+    Text that already starts with an apostrophe gets one more, so :func:`csv_unescape` restores it exactly.
+    """
+    return "'" + text if text.startswith(FORMULA_START) or text.startswith("'") else text
+
+
+def csv_unescape(text: str) -> str:
+    """Undo :func:`csv_text`."""
+    return text[1:] if text.startswith("'") else text
+
+
+# --- atomic files --------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def atomic_file(path: Path, *, binary: bool = False) -> Iterator[IO[Any]]:
+    """A file that appears at ``path`` complete, or not at all (temp file, fsync, rename)."""
+    target = path.expanduser().absolute()
+    if target.is_dir():
+        raise InvalidInput(f"-o {path}: is a directory; give a file name")
+    if not target.parent.is_dir():
+        raise InvalidInput(f"-o {path}: the folder {target.parent} does not exist")
+    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        os.fchmod(fd, _mode_for(target))
+        handle: IO[Any] = os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="")
+        with handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+        raise
+
+
+def _mode_for(target: Path) -> int:
+    """The permissions the file would get from a plain open(): the old file's, else 0o666 less the umask."""
+    try:
+        return target.stat().st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=False, separators=(",", ":"))
+
+
+# --- the import format ---------------------------------------------------------------------------
+
+
+def write_jsonl(records: Iterable[ExportRecord], out: IO[str]) -> int:
+    """One record per line, with its ``type`` first; returns the number of records."""
+    count = 0
+    for kind, fields in records:
+        out.write(_dumps({"type": kind, **fields}) + "\n")
+        count += 1
+    return count
+
+
+def write_json(records: Iterable[ExportRecord], out: IO[str]) -> int:
+    """One ledger file (``{"ledger": 1, "sources": [...], ...}``), written as the records stream by."""
+    out.write('{"ledger": 1')
+    section, count = None, 0
+    for kind, fields in records:
+        if SECTION_OF[kind] != section:
+            out.write("\n  ]" if section is not None else "")
+            section = SECTION_OF[kind]
+            out.write(f',\n  "{section}": [\n    ')
+        else:
+            out.write(",\n    ")
+        out.write(_dumps(fields))
+        count += 1
+    out.write("\n  ]\n}\n" if section is not None else "}\n")
+    return count
+
+
+def csv_row(kind: str, fields: dict[str, Any]) -> list[str]:
+    """One record as the cells of its CSV file, escaped against formula injection."""
+    flat: dict[str, Any] = {}
+    for key, value in fields.items():
+        if key in DATE_FIELDS:
+            flat[key] = value.get("value")
+            flat[f"{key}_text"] = value.get("text")
+        elif key in LIST_FIELDS:
+            flat[key] = ";".join(value)
+        else:
+            flat[key] = value
+    return [csv_text("" if flat.get(c) is None else str(flat[c])) for c in CSV_COLUMNS[kind]]
+
+
+def write_csv(records: Iterable[ExportRecord], target: Path) -> int:
+    """One CSV file per record type (``concessions.csv``...) in a directory, or in a ``.zip``."""
+    if target.suffix.lower() == ".zip":
+        with atomic_file(target, binary=True) as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
+            return _write_csv_files(records, lambda name: archive.open(name, "w"), wrap=True)
+    if target.exists() and not target.is_dir():
+        raise InvalidInput(f"-o {target}: CSV export needs a directory (or a .zip file name)")
+    target.mkdir(parents=True, exist_ok=True)
+    return _write_csv_files(records, lambda name: atomic_file(target / name), wrap=False)
+
+
+def _write_csv_files(records: Iterable[ExportRecord], opener: Callable[[str], Any], *, wrap: bool) -> int:
+    count, current, stack = 0, None, contextlib.ExitStack()
+    writer: Any = None
+    with stack:
+        for kind, fields in records:
+            if kind != current:
+                stack.close()
+                current = kind
+                handle = stack.enter_context(opener(f"{SECTION_OF[kind]}.csv"))
+                if wrap:
+                    handle = stack.enter_context(io.TextIOWrapper(handle, encoding="utf-8", newline=""))
+                writer = csv.writer(handle, lineterminator="\n")
+                writer.writerow(CSV_COLUMNS[kind])
+            writer.writerow(csv_row(kind, fields))
+            count += 1
+    return count
+
+
+# --- Markdown ------------------------------------------------------------------------------------
+
+
+def _markdown_cell(value: Any) -> str:
+    if isinstance(value, dict):
+        value = value.get("value") or value.get("text")
+    elif isinstance(value, list):
+        value = ", ".join(value)
+    text = "" if value is None else str(value)
+    text = text.replace("\\", "\\\\").replace("|", "\\|")
+    for char in "<>*_`[]":
+        text = text.replace(char, "\\" + char)
+    return " ".join(text.splitlines())
+
+
+def write_markdown(records: Iterable[ExportRecord], out: IO[str], *, title: str = "Ledger export") -> int:
+    """A heading and a table per record type."""
+    out.write(f"# {title}\n")
+    current, count = None, 0
+    for kind, fields in records:
+        columns = [c for c in CSV_COLUMNS[kind] if not c.endswith("_text")]
+        if kind != current:
+            current = kind
+            out.write(f"\n## {SECTION_OF[kind].capitalize()}\n\n| " + " | ".join(columns) + " |\n")
+            out.write("|" + "---|" * len(columns) + "\n")
+        out.write("| " + " | ".join(_markdown_cell(fields.get(c)) for c in columns) + " |\n")
+        count += 1
+    return count
