@@ -24,7 +24,7 @@ from ledger.errors import DatabaseProblem, LedgerError
 
 DEFAULT_DB = "ledger.db"
 #: Migrations this code knows, oldest first. A test keeps it equal to Alembic's history.
-SCHEMA_REVISIONS: tuple[str, ...] = ("0001", "0002")
+SCHEMA_REVISIONS: tuple[str, ...] = ("0001", "0002", "0003_10")
 BUSY_TIMEOUT_MS = 30_000
 #: Key of the PostgreSQL advisory lock that serialises writers (and so journal appends).
 PG_WRITE_LOCK = 0x1ED9E7
