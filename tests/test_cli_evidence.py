@@ -168,3 +168,11 @@ def test_any_slice_of_a_text_is_found_in_it(text: str, data: st.DataObject) -> N
     quote = text[start:end]
     if normalise(quote):
         assert find_quote(text, quote).found
+
+
+@given(_TEXT, st.data())
+def test_a_slice_is_found_between_the_text_around_it(text: str, data: st.DataObject) -> None:
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(text)), min_size=4, max_size=4)))
+    prefix, quote, suffix = text[cuts[0] : cuts[1]], text[cuts[1] : cuts[2]], text[cuts[2] : cuts[3]]
+    if normalise(quote):
+        assert find_quote(text, quote, prefix=prefix, suffix=suffix).found

@@ -14,7 +14,7 @@ from sqlalchemy import null, select
 from sqlalchemy.orm import Session
 
 from ledger.audit.registry import AuditOptions, Finding, Severity, check
-from ledger.audit.textmatch import find_quote
+from ledger.audit.textmatch import find_normalised, normalise
 from ledger.domain import ConcessionKind, FuzzyDate, Instrument, Precision, Status
 from ledger.models import Citation, Claim, Concession, Link, Record, Source
 
@@ -251,8 +251,9 @@ def quotes(session: Session, _options: AuditOptions) -> Iterator[Finding]:
 
 
 def _check_quotes(source: str, text: str, quoted: list[tuple[Any, ...]]) -> Iterator[Finding]:
+    haystack = normalise(text)
     for kind, slug, record, quote, prefix, suffix in quoted:
-        match = find_quote(text, quote, prefix=prefix, suffix=suffix)
+        match = find_normalised(haystack, quote, prefix=prefix, suffix=suffix)
         details = {"source": source, "record": record, "quote": quote, "occurrences": match.occurrences}
         if match.occurrences == 0:
             yield Finding(

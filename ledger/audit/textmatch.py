@@ -50,16 +50,23 @@ class Match:
 
 def find_quote(text: str, quote: str, *, prefix: str | None = None, suffix: str | None = None) -> Match:
     """Count the occurrences of ``quote`` in ``text`` and those that stand between ``prefix`` and ``suffix``."""
-    haystack, needle = normalise(text), normalise(quote)
-    before, after = normalise(prefix or ""), normalise(suffix or "")
+    return find_normalised(normalise(text), quote, prefix=prefix, suffix=suffix)
+
+
+def find_normalised(haystack: str, quote: str, *, prefix: str | None = None, suffix: str | None = None) -> Match:
+    """:func:`find_quote` in a text already passed through :func:`normalise` (normalise a long text once)."""
+    needle, before, after = normalise(quote), normalise(prefix or ""), normalise(suffix or "")
     if not needle:
         return Match(0, 0)
     occurrences = in_context = 0
     start = haystack.find(needle)
     while start >= 0:
         occurrences += 1
-        end = start + len(needle)
-        if haystack[:start].rstrip().endswith(before) and haystack[end:].lstrip().startswith(after):
+        # Normalised text has single spaces, so at most one space stands between quote and context.
+        left = start - 1 if start > 0 and haystack[start - 1] == " " else start
+        right = start + len(needle)
+        right += 1 if haystack.startswith(" ", right) else 0
+        if haystack.endswith(before, 0, left) and haystack.startswith(after, right):
             in_context += 1
         start = haystack.find(needle, start + 1)
     return Match(occurrences, in_context)
