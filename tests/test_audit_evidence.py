@@ -229,3 +229,18 @@ def test_snapshot_of_a_file_that_is_not_text(run: Run, small: Path, tmp_path: Pa
 def test_seed_sources_are_unchanged_by_the_seeds_import(run: Run, seeded: Path) -> None:
     sources = {s["id"]: s for s in run("list", "sources", "--format", "json").json()}
     assert sources[SAN]["snapshot"] == "hash only" and sources[SAN]["length"] == 2074
+
+
+@pytest.mark.sqlite_only
+def test_concession_terms_view(run: Run, ledger_db: Path) -> None:
+    ok(run, "import", str(CHAIN))
+    with sqlite3.connect(ledger_db) as connection:
+        rows = connection.execute(
+            "SELECT id, renews, renewed_by, expires_on, instrument, authority, quantity, named, conditions "
+            "FROM v_concession_terms WHERE kind = 'sanctions_relief' ORDER BY id"
+        ).fetchall()
+    assert rows == [
+        (FIRST, None, RENEWAL, "2016-04-30", "general_licence", "US Treasury", 9, 0, None),
+        (RENEWAL, FIRST, None, "2016-10-31", "general_licence", "US Treasury", 9, 0,
+         "A changed threshold (the summary does not say which)."),
+    ]  # fmt: skip
