@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from ledger.audit.registry import AuditOptions, Finding, Severity, check
 from ledger.audit.textmatch import find_normalised, normalise
-from ledger.domain import ConcessionKind, FuzzyDate, Instrument, Precision, Status
+from ledger.domain import ConcessionKind, FuzzyDate, Instrument, LinkBasis, Precision, Status
 from ledger.models import Citation, Claim, Concession, Link, Record, Source
 
 #: Statuses after which a concession no longer runs, so its expiry does not matter.
@@ -159,14 +159,14 @@ def disputed_link(session: Session, _options: AuditOptions) -> Iterator[Finding]
     for quid_id, quo_id, slug, quid_slug, quo_slug, basis, source_slug in rows:
         key = frozenset((quid_id, quo_id))
         names.setdefault(key, (quid_slug, quo_slug))
-        sources = pairs[key][str(basis.value if hasattr(basis, "value") else basis)].setdefault(slug, set())
+        sources = pairs[key][LinkBasis(basis).value].setdefault(slug, set())
         if source_slug is not None:
             sources.add(source_slug)
     for key, bases in pairs.items():
         if "stated" not in bases or "denied" not in bases:
             continue
         stated, denied = bases["stated"], bases["denied"]
-        by = {b: sorted(set().union(*links.values())) or ["no cited source"] for b, links in bases.items()}
+        by = {basis: sorted(set().union(*cited.values())) or ["no cited source"] for basis, cited in bases.items()}
         a, b = names[key]
         yield Finding(
             "disputed-link", Severity.WARNING, "link", sorted(stated)[0],
