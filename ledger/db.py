@@ -220,3 +220,36 @@ def _revision_of(connection: Any) -> str | None:
     value = connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one_or_none()
     connection.commit()
     return str(value) if value is not None else None
+
+
+def storage_problems(session: Session) -> list[tuple[str, int | None, str]]:
+    """Database-level damage as (table, row key, message): SQLite ``quick_check`` and
+    ``foreign_key_check``; on PostgreSQL, rows whose foreign key points at no row (orphans)."""
+    if session.get_bind().dialect.name == "sqlite":
+        problems: list[tuple[str, int | None, str]] = []
+        for (message,) in session.execute(text("PRAGMA quick_check")):
+            if message != "ok":
+                problems.append(("database", None, f"SQLite quick_check: {message}"))
+        for table, rowid, parent, _fk in session.execute(text("PRAGMA foreign_key_check")):
+            problems.append((table, rowid, f"a row of {table} points at a missing row of {parent}"))
+        return problems
+    return _orphans(session)
+
+
+def _orphans(session: Session) -> list[tuple[str, int | None, str]]:
+    from sqlalchemy import select
+
+    from ledger.models import Base
+
+    problems: list[tuple[str, int | None, str]] = []
+    for table in Base.metadata.sorted_tables:
+        key = next(iter(table.primary_key.columns))
+        for column in table.c:
+            for fk in column.foreign_keys:
+                target = fk.column
+                missing = ~select(target).where(target == column).exists()
+                stmt = select(key).where(column.is_not(None), missing).limit(100)
+                for (row_key,) in session.execute(stmt):
+                    problems.append((table.name, row_key, f"a row of {table.name} points at a missing row of "
+                                     f"{target.table.name}"))  # fmt: skip
+    return problems

@@ -13,21 +13,61 @@ import getpass
 import hashlib
 import json
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from json.encoder import encode_basestring
 from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from ledger.errors import InvalidInput
 from ledger.models import JournalEntry
 
 GENESIS_HASH = "0" * 64
 
 
+#: Largest integer magnitude a payload may hold: JSON numbers are exact (IEEE 754 doubles) up to here.
+MAX_SAFE_INTEGER = 2**53 - 1
+
+
 def canonical(value: Any) -> str:
-    """The canonical JSON text of ``value`` (JCS for the journal's value domain)."""
+    """The canonical JSON text of ``value`` (JCS for the journal's value domain, which is enforced)."""
+    check_domain(value)
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def check_domain(value: Any, where: str = "payload") -> None:
+    """InvalidInput unless ``value`` is in the journal's JSON domain.
+
+    The domain: None, booleans, integers within +-(2**53 - 1), strings without lone surrogates, lists,
+    and objects with ASCII string keys. No floats: their JCS form (ECMAScript number printing) is not
+    what Python prints, and none of the ledger's values needs one.
+    """
+    if value is None or isinstance(value, bool):
+        return
+    if isinstance(value, int):
+        if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+            return
+        raise InvalidInput(f"{where}: {value} is outside the exact JSON integer range +-(2**53 - 1)")
+    if isinstance(value, str):
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            raise InvalidInput(f"{where}: the text is not valid Unicode (a lone surrogate)") from None
+        return
+    if isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            check_domain(item, f"{where}[{i}]")
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str) or not key.isascii():
+                raise InvalidInput(f"{where}: the key {key!r} is not ASCII text")
+            check_domain(item, f"{where}.{key}")
+        return
+    raise InvalidInput(f"{where}: a {type(value).__name__} cannot be journalled (no floats, dates as text)")
 
 
 def entry_hash(
@@ -41,10 +81,24 @@ def entry_hash(
     payload: str,
     prev_hash: str,
 ) -> str:
-    """SHA-256 of the canonical entry; ``payload`` is already canonical JSON text and is embedded as is."""
-    head = canonical({"at": at, "author": author, "op": op})[:-1]
-    tail = canonical({"prev_hash": prev_hash, "record_slug": record_slug, "record_type": record_type, "seq": seq})[1:]
-    return hashlib.sha256(f'{head},"payload":{payload},{tail}'.encode()).hexdigest()
+    """SHA-256 (hex) of the JCS text of the entry; ``payload`` is already canonical JSON and is embedded as is.
+
+    The keys are written in JCS order by hand (this runs once per entry when verifying a chain).
+    """
+    text = (
+        f'{{"at":{_string(at)},"author":{_string(author)},"op":{_string(op)},"payload":{payload},'
+        f'"prev_hash":{_string(prev_hash)},"record_slug":{_nullable(record_slug)},'
+        f'"record_type":{_nullable(record_type)},"seq":{int(seq)}}}'
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _nullable(value: str | None) -> str:
+    return "null" if value is None else _string(value)
+
+
+def _string(value: str) -> str:
+    return encode_basestring(value)
 
 
 def default_author() -> str:
@@ -111,23 +165,80 @@ class ChainProblem:
 
 
 def verify_chain(session: Session, *, batch: int = 10_000) -> Iterator[ChainProblem]:
-    """Recompute every hash in order, streaming; yield each break (gap, wrong link, wrong hash)."""
+    """Recompute every hash in sequence order, streaming in constant memory; yield each broken entry.
+
+    An entry is broken when sequence numbers before it are missing, when it does not link to the entry
+    before it (removed, reordered or inserted entries), or when its content no longer matches its hash.
+    A journal rewritten and re-hashed end to end verifies here: only a checkpoint can catch that.
+    """
+    table = JournalEntry.__table__
+    stmt = select(table).order_by(table.c.seq)
+    rows = session.connection().execution_options(yield_per=batch).execute(stmt)
     expected_prev, expected_seq = GENESIS_HASH, 1
-    rows = session.execute(select(JournalEntry).order_by(JournalEntry.seq).execution_options(yield_per=batch)).scalars()
-    for entry in rows:
-        if entry.seq != expected_seq:
-            yield ChainProblem(entry.seq, entry.record_slug, f"entries {expected_seq}..{entry.seq - 1} are missing")
-        if entry.prev_hash != expected_prev:
-            yield ChainProblem(entry.seq, entry.record_slug, "does not link to the entry before it")
+    for seq, at, author, op, record_type, record_slug, payload, prev_hash, stored in rows:
         recomputed = entry_hash(
-            seq=entry.seq, at=entry.at, author=entry.author, op=entry.op, record_type=entry.record_type,
-            record_slug=entry.record_slug, payload=entry.payload, prev_hash=entry.prev_hash,
+            seq=seq, at=at, author=author, op=op, record_type=record_type, record_slug=record_slug,
+            payload=payload, prev_hash=prev_hash,
         )  # fmt: skip
-        if recomputed != entry.hash:
-            yield ChainProblem(
-                entry.seq, entry.record_slug, "its content does not match its hash (edited after writing)"
-            )
-        expected_prev, expected_seq = entry.hash, entry.seq + 1
+        if seq != expected_seq or prev_hash != expected_prev or recomputed != stored:
+            yield ChainProblem(seq, record_slug, _describe_break(seq, expected_seq, prev_hash == expected_prev,
+                                                                 recomputed == stored, op))  # fmt: skip
+        expected_prev, expected_seq = stored, seq + 1
+
+
+def _describe_break(seq: int, expected_seq: int, links: bool, intact: bool, op: str) -> str:
+    parts = []
+    if seq > expected_seq:
+        missing = str(expected_seq) if seq == expected_seq + 1 else f"{expected_seq}..{seq - 1}"
+        parts.append(f"entries {missing} before it are missing")
+    elif seq < expected_seq:
+        parts.append("it repeats an earlier sequence number")
+    if not links:
+        parts.append("it does not link to the entry before it (entries removed, reordered or inserted)")
+    if not intact:
+        parts.append("its content does not match its hash (edited or moved after writing)")
+    return f"{op} entry is broken: " + "; ".join(parts)
+
+
+CHECKPOINT_PREFIX = "ledger-checkpoint v1"
+_CHECKPOINT = re.compile(r"^ledger-checkpoint v1 seq=(\d+) sha256=([0-9a-f]{64})$")
+
+
+def checkpoint_line(head: Head) -> str:
+    """The publishable one-line form of a head: ``ledger-checkpoint v1 seq=N sha256=HASH``."""
+    return f"{CHECKPOINT_PREFIX} seq={head.seq} sha256={head.hash}"
+
+
+def parse_checkpoint(line: str) -> Head:
+    """Read a checkpoint line; InvalidInput when it is not one."""
+    match = _CHECKPOINT.match(line.strip())
+    if not match:
+        raise InvalidInput(
+            f"--checkpoint: not a checkpoint line: {line.strip()[:100]!r}",
+            hint=f"expected: {CHECKPOINT_PREFIX} seq=N sha256=<64 hex digits> (from `ledger checkpoint`)",
+        )
+    return Head(int(match.group(1)), match.group(2))
+
+
+def verify_checkpoint(session: Session, checkpoint: Head) -> ChainProblem | None:
+    """None when the journal still holds the checkpointed entry unchanged (so it extends that head)."""
+    row = session.execute(
+        select(JournalEntry.hash, JournalEntry.record_slug).where(JournalEntry.seq == checkpoint.seq)
+    ).first()
+    if row is None:
+        last = head(session)
+        return ChainProblem(
+            checkpoint.seq, None,
+            f"the journal ends at entry {last.seq} but the checkpoint names entry {checkpoint.seq}: "
+            f"entries {last.seq + 1}..{checkpoint.seq} were removed",
+        )  # fmt: skip
+    if row.hash != checkpoint.hash:
+        return ChainProblem(
+            checkpoint.seq, row.record_slug,
+            f"entry {checkpoint.seq} no longer has the checkpointed hash: the journal was rewritten "
+            f"at or before entry {checkpoint.seq}",
+        )  # fmt: skip
+    return None
 
 
 def latest_payload(session: Session, record_slug: str, ops: tuple[str, ...]) -> dict[str, Any] | None:

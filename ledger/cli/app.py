@@ -8,7 +8,7 @@ import typer
 from typer.core import TyperGroup
 
 from ledger import __version__
-from ledger.cli import add, audit, evidence, init, listing, load, pairing
+from ledger.cli import add, audit, correct, evidence, init, listing, load, pairing
 from ledger.cli.common import Settings, settings
 from ledger.errors import LedgerError
 
@@ -80,6 +80,7 @@ pairing.register(app)
 listing.register(app)
 load.register(app)
 audit.register(app)
+correct.register(app)
 evidence.register(app)
 
 

@@ -1,0 +1,34 @@
+"""The integrity check: database damage, a broken journal chain, rows changed outside the ledger."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ledger import journal
+from ledger.audit.registry import AuditOptions, Finding, Severity, check
+from ledger.db import storage_problems
+from ledger.models import Record
+from ledger.ops import rebuild
+
+
+@check("integrity", severity=Severity.ERROR, family="integrity")
+def integrity(session: Session, _options: AuditOptions) -> Iterator[Finding]:
+    """A damaged database file, a broken journal chain (an entry edited, removed or reordered), or
+    a row that differs from what the journal says (changed outside the ledger)."""
+    for table, key, message in storage_problems(session):
+        slug = _slug_of(session, key) if key is not None else None
+        yield Finding("integrity", Severity.ERROR, table, slug, message, {"row": key})
+    for broken in journal.verify_chain(session):
+        yield Finding(
+            "integrity", Severity.ERROR, "journal", broken.record_slug, f"journal entry {broken.seq}: {broken.message}",
+            {"seq": broken.seq},
+        )  # fmt: skip
+    for difference in rebuild.check(session):
+        yield Finding("integrity", Severity.ERROR, difference.table, difference.record_slug, difference.message)
+
+
+def _slug_of(session: Session, key: int) -> str | None:
+    return session.execute(select(Record.slug).where(Record.id == key)).scalar_one_or_none()

@@ -1,0 +1,167 @@
+"""Tampering through a raw sqlite3 connection, as an attacker with the file would: `ledger verify` must
+catch each edit, name the record and exit 1. The append-only triggers are dropped first, as an
+attacker with write access to the file could."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from ledger.journal import entry_hash
+from tests.conftest import Run
+
+pytestmark = pytest.mark.sqlite_only
+
+
+@pytest.fixture
+def corrected(run: Run, small: Path) -> Path:
+    """The small ledger plus an amendment and a status change (8 entries)."""
+    assert run("add", "--id", "promise", "--giver", "by", "--receiver", "us", "--kind", "prisoner_release",
+               "--summary", "Belarus promises 14 more", "--quantity", "14", "--unit", "person",
+               "--status", "promised").exit_code == 0  # fmt: skip
+    assert run("amend", "promise", "--set", "quantity=15", "--source", "san", "--reason", "recount").exit_code == 0
+    assert run("status", "promise", "delivered", "--date", "2025-12-20", "--source", "san").exit_code == 0
+    return small
+
+
+def tamper(path: Path, *statements: str) -> None:
+    """Run SQL straight on the file, without the journal's append-only triggers."""
+    connection = sqlite3.connect(path)
+    try:
+        connection.execute("DROP TRIGGER IF EXISTS journal_no_update")
+        connection.execute("DROP TRIGGER IF EXISTS journal_no_delete")
+        for statement in statements:
+            connection.execute(statement)
+        connection.commit()
+    finally:
+        connection.close()
+
+
+def entries(path: Path) -> list[tuple[int, str | None, str]]:
+    with sqlite3.connect(path) as connection:
+        return connection.execute("SELECT seq, record_slug, op FROM journal ORDER BY seq").fetchall()
+
+
+def test_an_untouched_ledger_verifies(run: Run, corrected: Path) -> None:
+    result = run("verify")
+    assert result.exit_code == 0, result.stdout
+    assert "verified: 9 entries" in result.stderr
+    assert run("verify", "--checkpoint", run("checkpoint").stdout.strip()).exit_code == 0
+    assert run("rebuild", "--check").exit_code == 0
+
+
+def test_the_append_only_triggers_refuse_update_and_delete(corrected: Path) -> None:
+    with sqlite3.connect(corrected) as connection, pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        connection.execute("UPDATE journal SET author = 'mallory'")
+    with sqlite3.connect(corrected) as connection, pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        connection.execute("DELETE FROM journal WHERE seq = 1")
+
+
+def test_a_quantity_updated_in_the_table_is_named(run: Run, corrected: Path) -> None:
+    tamper(corrected, "UPDATE concessions SET quantity = 999 WHERE id = (SELECT id FROM records WHERE slug='release')")
+    result = run("verify")
+    assert result.exit_code == 1
+    assert "release" in result.stdout and "quantity is 999 in the table but 123 in the journal" in result.stdout
+    assert "promise" not in result.stdout
+    assert run("verify", "--chain-only").exit_code == 0  # the chain itself is intact
+    audit = run("audit", "--format", "json")
+    assert any(f["check"] == "integrity" and f["record"] == "release" for f in audit.json()), audit
+
+
+def test_a_journal_entry_deleted_from_the_middle(run: Run, corrected: Path) -> None:
+    seq, slug, _op = entries(corrected)[2]  # the party lukashenko
+    tamper(corrected, f"DELETE FROM journal WHERE seq = {seq}")
+    result = run("verify", "--format", "json")
+    assert result.exit_code == 1
+    problems = result.json()
+    assert problems[0]["where"] == f"entry {seq + 1}" and "entries 3 before it are missing" in problems[0]["message"]
+    assert any(p["record"] == slug and "no journal entry creates it" in p["message"] for p in problems)
+    assert f"first broken entry: {seq + 1}" in result.stderr
+
+
+def test_the_last_entries_deleted(run: Run, corrected: Path) -> None:
+    published = run("checkpoint").stdout.strip()
+    tamper(corrected, "DELETE FROM journal WHERE seq >= 8")
+    assert run("verify", "--chain-only").exit_code == 0  # a shorter chain is still a chain ...
+    result = run("verify", "--checkpoint", published)
+    assert result.exit_code == 1  # ... but not one that extends the published head
+    assert "the journal ends at entry 7 but the checkpoint names entry 9" in result.stdout
+    assert "promise" in result.stdout  # the replay no longer produces the amended, delivered promise
+
+
+def test_two_entries_swapped(run: Run, corrected: Path) -> None:
+    tamper(
+        corrected,
+        "UPDATE journal SET seq = -1 WHERE seq = 5",
+        "UPDATE journal SET seq = 5 WHERE seq = 6",
+        "UPDATE journal SET seq = 6 WHERE seq = -1",
+    )
+    result = run("verify", "--format", "json")
+    assert result.exit_code == 1
+    broken = {p["where"]: p for p in result.json() if p["where"].startswith("entry")}
+    assert set(broken) >= {"entry 5", "entry 6"}
+    assert {broken["entry 5"]["record"], broken["entry 6"]["record"]} == {"release", "potash"}
+    assert "does not link to the entry before it" in broken["entry 5"]["message"]
+
+
+def test_a_payload_edited_without_rehashing_is_the_first_broken_entry(run: Run, corrected: Path) -> None:
+    tamper(
+        corrected, "UPDATE journal SET payload = replace(payload, '\"quantity\":123', '\"quantity\":124') WHERE seq=5"
+    )
+    result = run("verify")
+    assert result.exit_code == 1
+    assert "first broken entry: 5" in result.stderr
+    assert "its content does not match its hash" in result.stdout and "release" in result.stdout
+
+
+def _rewrite_from(path: Path, seq: int, edit: str) -> None:
+    """Edit one payload and re-hash it and every later entry, as an attacker who read docs/journal.md would."""
+    connection = sqlite3.connect(path)
+    try:
+        connection.execute("DROP TRIGGER IF EXISTS journal_no_update")
+        rows = connection.execute(
+            "SELECT seq, at, author, op, record_type, record_slug, payload, prev_hash FROM journal "
+            "WHERE seq >= ? ORDER BY seq",
+            (seq,),
+        ).fetchall()
+        prev = rows[0][7]
+        for s, at, author, op, record_type, record_slug, payload, _prev in rows:
+            if s == seq:
+                payload = json.dumps({**json.loads(payload), **json.loads(edit)}, sort_keys=True, separators=(",", ":"))
+            digest = entry_hash(seq=s, at=at, author=author, op=op, record_type=record_type,
+                                record_slug=record_slug, payload=payload, prev_hash=prev)  # fmt: skip
+            connection.execute(
+                "UPDATE journal SET payload = ?, prev_hash = ?, hash = ? WHERE seq = ?", (payload, prev, digest, s)
+            )
+            prev = digest
+        connection.commit()
+    finally:
+        connection.close()
+
+
+def test_a_payload_rewritten_and_rehashed_is_caught_only_by_the_checkpoint(run: Run, corrected: Path) -> None:
+    published = run("checkpoint").stdout.strip()
+    _rewrite_from(corrected, 5, '{"quantity": 124}')
+    # The attacker makes the table agree with the forged journal too: nothing but the checkpoint notices.
+    tamper(corrected, "UPDATE concessions SET quantity = 124 WHERE id = (SELECT id FROM records WHERE slug='release')")
+    assert run("verify").exit_code == 0
+    result = run("verify", "--checkpoint", published)
+    assert result.exit_code == 1
+    assert "entry 9 no longer has the checkpointed hash: the journal was rewritten" in result.stdout
+    assert "promise" in result.stdout  # the record of the checkpointed entry
+
+
+def test_a_rehashed_payload_that_the_table_contradicts_is_named_without_a_checkpoint(run: Run, corrected: Path) -> None:
+    _rewrite_from(corrected, 5, '{"quantity": 124}')
+    result = run("verify")
+    assert result.exit_code == 1
+    assert "release: quantity is 123 in the table but 124 in the journal" in result.stdout
+
+
+def test_a_malformed_checkpoint_is_invalid_input(run: Run, corrected: Path) -> None:
+    result = run("verify", "--checkpoint", "seq=3 sha256=abc")
+    assert result.exit_code == 3
+    assert "not a checkpoint line" in result.stderr
