@@ -85,6 +85,10 @@ def test_rank_is_journalled_and_bad_ranks_change_nothing(run: Run, small: Path) 
                                    "author": "editor"}  # fmt: skip
     assert view == [(GAZE_CLAIM, "deprecated", "editor", 0), (SAN_CLAIM, "normal", None, 1)]
     assert run("show", GAZE_CLAIM, "--format", "json").json()["journal_entries"] == 2
+    entries = run("history", GAZE_CLAIM, "--format", "json").json()
+    assert [(e["op"], e["changes"], e["reason"]) for e in entries][-1] == (
+        "rank_claim", "rank: deprecated (ranked by editor)", "transliteration"
+    )  # fmt: skip
 
 
 def test_a_claim_added_ranked_needs_a_reason(run: Run, small: Path) -> None:
@@ -107,6 +111,11 @@ def test_snapshot_retrieval_time_is_in_the_journal(run: Run, small: Path) -> Non
     source = run("show", "san", "--format", "json").json()
     assert source["retrieved_at"] == "2026-11-29T20:00:00Z" and source["snapshot_length"] == 1798
     assert source["snapshot_text"].startswith("1798 characters kept")
+    last = run("history", "san", "--format", "json").json()[-1]
+    assert last["changes"] == (
+        "snapshot: text, sha256 136cb6f9eff90790dfd6fa360e95096e7811ac91910b6daa6f1247d9bee11ccc, 1798 bytes, "
+        "retrieved 2026-11-29T20:00:00Z"
+    )
     bad = run("source", "snapshot", "san", str(ISSUE_TEXT), "--retrieved-at", "yesterday")
     assert bad.exit_code == 3 and "--retrieved-at" in bad.stderr
 
