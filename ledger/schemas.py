@@ -251,12 +251,6 @@ class ClaimIn(Model):
     rank_reason: LongText | None = None
     rank_author: Text | None = None
 
-    @model_validator(mode="after")
-    def _rules(self) -> ClaimIn:
-        if self.rank is not ClaimRank.NORMAL and not self.rank_reason:
-            raise ValueError(f"a {self.rank.value} claim needs a reason (rank_reason, --reason)")
-        return self
-
 
 class RankIn(Model):
     """A new rank for an existing claim; preferred and deprecated need a reason."""

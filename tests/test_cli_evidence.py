@@ -33,6 +33,8 @@ def test_a_deprecated_claim_settles_a_conflict(run: Run, small: Path) -> None:
     _two_names(run)
     shown = run("show", "lukashenko", "--format", "json").json()
     assert shown["values_in_use"]["name"].endswith("(unsettled: rank one preferred)")
+    if "conflict" in load_checks():  # issue 4's check: loud while unsettled
+        assert [f["record"] for f in findings(run, "conflict")] == ["lukashenko"]
     assert {c["id"] for c in shown["claims"] if c["in_use"]} == {SAN_CLAIM, GAZE_CLAIM}
     result = run("claim", "rank", GAZE_CLAIM, "deprecated", "--reason", "a transliteration; the ledger uses the name")
     assert result.exit_code == 0, result.stderr
@@ -91,9 +93,12 @@ def test_rank_is_journalled_and_bad_ranks_change_nothing(run: Run, small: Path) 
     )  # fmt: skip
 
 
-def test_a_claim_added_ranked_needs_a_reason(run: Run, small: Path) -> None:
-    result = run("claim", "add", "lukashenko", "name", "A. L.", "--source", "san", "--rank", "preferred")
-    assert result.exit_code == 3 and "needs a reason" in result.stderr
+def test_a_rank_recorded_without_a_reason_is_kept(run: Run, small: Path) -> None:
+    """Files and `claim add` may carry a bare rank (the conflict check says it settles nothing);
+    `claim rank` always asks for the reason."""
+    ok(run, "claim", "add", "lukashenko", "name", "A. L.", "--source", "san", "--rank", "preferred")
+    claim = _claims(run)["claim-lukashenko-name-san"]
+    assert (claim["rank"], claim["rank_reason"], claim["in_use"]) == ("preferred", None, True)
 
 
 @pytest.mark.sqlite_only
