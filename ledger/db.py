@@ -246,10 +246,11 @@ def _orphans(session: Session) -> list[tuple[str, int | None, str]]:
         key = next(iter(table.primary_key.columns))
         for column in table.c:
             for fk in column.foreign_keys:
-                target = fk.column
+                parent = fk.column.table.alias("parent")  # aliased: a table may point at itself
+                target = parent.c[fk.column.key]
                 missing = ~select(target).where(target == column).exists()
-                stmt = select(key).where(column.is_not(None), missing).limit(100)
+                stmt = select(key).where(column.is_not(None), missing).order_by(key).limit(100)
                 for (row_key,) in session.execute(stmt):
                     problems.append((table.name, row_key, f"a row of {table.name} points at a missing row of "
-                                     f"{target.table.name}"))  # fmt: skip
+                                     f"{fk.column.table.name}"))  # fmt: skip
     return problems

@@ -222,6 +222,9 @@ def parse_checkpoint(line: str) -> Head:
 
 def verify_checkpoint(session: Session, checkpoint: Head) -> ChainProblem | None:
     """None when the journal still holds the checkpointed entry unchanged (so it extends that head)."""
+    if checkpoint.seq == 0:  # the empty journal's head: every journal extends it
+        ok = checkpoint.hash == GENESIS_HASH
+        return None if ok else ChainProblem(0, None, "a checkpoint of entry 0 must carry the genesis hash (64 zeros)")
     row = session.execute(
         select(JournalEntry.hash, JournalEntry.record_slug).where(JournalEntry.seq == checkpoint.seq)
     ).first()

@@ -200,3 +200,11 @@ def test_amending_part_of_a_date_keeps_the_other_part(run: Run, linked: Path) ->
     assert run("amend", "release", "--set", "date.text=").exit_code == 0
     date = run("show", "release", "--format", "json").json()["date"]
     assert (date["value"], date["text"]) == ("2025-12-13", None)
+
+
+def test_a_citation_already_on_the_record_is_not_added_twice(run: Run, linked: Path) -> None:
+    quote = "Belarus released 123 prisoners early Saturday."
+    assert run("amend", "release", "--set", "quantity=124", "--source", "san", "--quote", quote).exit_code == 0
+    amend = run("history", "release", "--format", "json").json()[-1]
+    assert "citations" not in amend["payload"] and amend["source"] == "san"
+    assert len(run("show", "release", "--format", "json").json()["citations"]) == 1

@@ -124,3 +124,18 @@ def test_entry_hash_is_sha256_of_jcs_for_any_entry(
               "record_slug": record_slug, "prev_hash": "0" * 64}  # fmt: skip
     expected = hashlib.sha256(rfc8785.dumps({**fields, "payload": payload})).hexdigest()
     assert journal.entry_hash(**fields, payload=journal.canonical(payload)) == expected
+
+
+@pytest.mark.sqlite_only
+def test_the_recipe_in_docs_recomputes_the_chain(run: Run, small: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = (Path(__file__).resolve().parent.parent / "docs" / "journal.md").read_text(encoding="utf-8")
+    recipe = text.split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(small.parent)
+    exec(compile(recipe, "docs/journal.md", "exec"), {})  # asserts every entry's link and hash
+    import sqlite3
+
+    with sqlite3.connect(small) as connection:
+        connection.execute("DROP TRIGGER journal_no_update")
+        connection.execute("UPDATE journal SET author = 'mallory' WHERE seq = 2")
+    with pytest.raises(AssertionError):
+        exec(compile(recipe, "docs/journal.md", "exec"), {})

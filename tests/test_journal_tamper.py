@@ -165,3 +165,43 @@ def test_a_malformed_checkpoint_is_invalid_input(run: Run, corrected: Path) -> N
     result = run("verify", "--checkpoint", "seq=3 sha256=abc")
     assert result.exit_code == 3
     assert "not a checkpoint line" in result.stderr
+
+
+def test_entries_that_no_longer_replay_are_each_named(run: Run, corrected: Path) -> None:
+    tamper(corrected, "DELETE FROM journal WHERE seq = 1")  # the party by: later entries name it
+    result = run("verify", "--format", "json")
+    assert result.exit_code == 1
+    problems = result.json()
+    assert problems[0]["where"] == "entry 2" and "entries 1 before it are missing" in problems[0]["message"]
+    unreplayable = {p["record"] for p in problems if "cannot be replayed" in p["message"]}
+    assert {"release", "potash", "promise"} <= unreplayable
+    assert "party lukashenko: acts_for_id is 'by' in the table but None in the journal" in result.stdout
+
+
+def test_orphaned_foreign_keys_are_found_by_pragma_and_by_query(run: Run, corrected: Path) -> None:
+    from ledger.db import _orphans, make_engine, resolve_url, session_scope, storage_problems
+
+    with sqlite3.connect(corrected) as connection:  # foreign keys are off on a plain connection
+        connection.execute("DELETE FROM parties WHERE id = (SELECT id FROM records WHERE slug = 'by')")
+    url = resolve_url(str(corrected))
+    engine = make_engine(url)
+    try:
+        with session_scope(engine, write=False, url=url) as session:
+            by_pragma = sorted((t, k) for t, k, _m in storage_problems(session))
+            by_query = sorted((t, k) for t, k, _m in _orphans(session))
+    finally:
+        engine.dispose()
+    assert by_pragma == by_query and len(by_query) >= 4  # lukashenko acts for by; three concessions name by
+    assert {t for t, _k in by_query} >= {"parties", "concessions"}
+    audit = run("audit", "--check", "integrity", "--format", "json").json()
+    assert any("points at a missing row of parties" in f["message"] and f["record"] == "release" for f in audit)
+
+
+def test_the_empty_journal_checkpoint_is_extended_by_any_journal(run: Run, ledger_db: Path) -> None:
+    empty = run("checkpoint").stdout.strip()
+    assert empty == "ledger-checkpoint v1 seq=0 sha256=" + "0" * 64
+    assert run("party", "add", "by", "--name", "Belarus", "--kind", "state").exit_code == 0
+    result = run("verify", "--checkpoint", empty, "--format", "json")
+    assert result.exit_code == 0 and result.json() == []
+    forged = run("verify", "--checkpoint", "ledger-checkpoint v1 seq=0 sha256=" + "1" * 64)
+    assert forged.exit_code == 1 and "genesis hash" in forged.stdout

@@ -13,11 +13,17 @@ from ledger.db import storage_problems
 from ledger.models import Record
 from ledger.ops import rebuild
 
+#: Above this many journal entries the audit skips the replay comparison (it replays every entry through
+#: the projectors, seconds per thousand entries) and says so; `ledger verify` always runs it.
+REPLAY_LIMIT = 5_000
+
 
 @check("integrity", severity=Severity.ERROR, family="integrity")
 def integrity(session: Session, _options: AuditOptions) -> Iterator[Finding]:
     """A damaged database file, a broken journal chain (an entry edited, removed or reordered), or
-    a row that differs from what the journal says (changed outside the ledger)."""
+    a row that differs from what the journal says (changed outside the ledger). The row comparison
+    replays the journal; above 5,000 entries the audit skips it with an info finding and `ledger verify`
+    runs it."""
     for table, key, message in storage_problems(session):
         slug = _slug_of(session, key) if key is not None else None
         yield Finding("integrity", Severity.ERROR, table, slug, message, {"row": key})
@@ -26,6 +32,15 @@ def integrity(session: Session, _options: AuditOptions) -> Iterator[Finding]:
             "integrity", Severity.ERROR, "journal", broken.record_slug, f"journal entry {broken.seq}: {broken.message}",
             {"seq": broken.seq},
         )  # fmt: skip
+    entries = journal.head(session).seq
+    if entries > REPLAY_LIMIT:
+        yield Finding(
+            "integrity", Severity.INFO, "journal", None,
+            f"the comparison of the tables with a replay of the journal was skipped ({entries} entries, more than "
+            f"{REPLAY_LIMIT}); run `ledger verify` for it",
+            {"entries": entries, "replay_limit": REPLAY_LIMIT},
+        )  # fmt: skip
+        return
     for difference in rebuild.check(session):
         yield Finding("integrity", Severity.ERROR, difference.table, difference.record_slug, difference.message)
 

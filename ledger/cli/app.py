@@ -8,8 +8,8 @@ import typer
 from typer.core import TyperGroup
 
 from ledger import __version__
-from ledger.cli import add, audit, correct, evidence, init, listing, load, pairing
-from ledger.cli.common import Settings, settings
+from ledger.cli import add, audit, correct, evidence, init, listing, load, pairing, report, views
+from ledger.cli.common import Settings, set_quiet, settings
 from ledger.errors import LedgerError
 
 INTERNAL_ERROR = 70
@@ -66,12 +66,16 @@ def main(
         typer.Option("--author", envvar="LEDGER_AUTHOR", help="Who is making the change [default: OS user]."),
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No status lines or progress bars on stderr (errors still show).")
+    ] = False,
     _show_version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
 ) -> None:
     """Record concessions, pair them into exchanges, keep their sources, and audit the record."""
-    ctx.obj = Settings(db=db, author=author, debug=debug)
+    ctx.obj = Settings(db=db, author=author, debug=debug, quiet=quiet)
+    set_quiet(quiet)
 
 
 init.register(app)
@@ -81,6 +85,8 @@ listing.register(app)
 load.register(app)
 audit.register(app)
 correct.register(app)
+views.register(app)
+report.register(app)
 evidence.register(app)
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import os
+import sys
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -25,6 +27,7 @@ class Settings:
     db: str | None = None
     author: str | None = None
     debug: bool = False
+    quiet: bool = False
 
 
 def settings(ctx: typer.Context) -> Settings:
@@ -106,6 +109,28 @@ def echo(text: str) -> None:
     typer.echo(text)
 
 
+#: Set by the root callback from ``--quiet``: status lines and progress bars stay silent.
+QUIET = {"on": False}
+
+
+def set_quiet(value: bool) -> None:
+    """Silence (or restore) status lines and progress bars for this invocation."""
+    QUIET["on"] = value
+
+
 def note(text: str) -> None:
-    """Print a status line to standard error (keeps stdout clean for pipes)."""
-    typer.echo(text, err=True)
+    """Print a status line to standard error (keeps stdout clean for pipes); silent with --quiet."""
+    if not QUIET["on"]:
+        typer.echo(text, err=True)
+
+
+def progress(items: Iterable[Any], description: str, *, total: int | None = None) -> Iterator[Any]:
+    """Yield ``items``, drawing a progress bar on standard error when it is a terminal and not --quiet."""
+    if QUIET["on"] or not sys.stderr.isatty():
+        yield from items
+        return
+    from rich.console import Console
+    from rich.progress import track
+
+    console = Console(stderr=True, no_color="NO_COLOR" in os.environ)
+    yield from track(items, description=description, total=total, console=console, transient=True)

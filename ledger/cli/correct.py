@@ -118,6 +118,8 @@ def verify(
     with open_ledger(ctx, write=False) as session:
         report = run_verify(session, checkpoint=expected, replay=not chain_only)
     if report.ok:
+        if fmt is not OutputFormat.TABLE:
+            echo(render_rows([], PROBLEM_COLUMNS, fmt))
         note(f"verified: {report.head.seq} entries; {line_of(report.head)}")
         return
     echo(render_rows([vars(p) for p in report.problems], PROBLEM_COLUMNS, fmt, title="verification problems"))

@@ -98,11 +98,26 @@ def _table(rows: list[dict[str, Any]], columns: list[str], title: str) -> str:
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(*(cell(row.get(c)) for c in columns))
+        table.add_row(*(_styled(c, cell(row.get(c))) for c in columns))
     console = Console(no_color="NO_COLOR" in os.environ, highlight=False)
     with console.capture() as capture:
         console.print(table)
     return capture.get().rstrip("\n")
+
+
+#: Colours of statuses and severities on a terminal (never when piped, never with NO_COLOR).
+STYLES = {
+    "delivered": "green", "in_progress": "cyan", "promised": "yellow", "offered": "yellow", "requested": "yellow",
+    "considered": "dim", "declined": "red", "withdrawn": "red", "reneged": "bold red",
+    "error": "bold red", "warning": "yellow", "info": "blue",
+}  # fmt: skip
+
+
+def _styled(column: str, text: str) -> Any:
+    from rich.text import Text
+
+    style = STYLES.get(text, "") if column in ("status", "severity") else ""
+    return Text(text, style=style)
 
 
 def _plain_table(rows: list[dict[str, Any]], columns: list[str]) -> str:

@@ -10,8 +10,6 @@ the merged record is validated with the same pydantic model that validated the o
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -21,175 +19,24 @@ from sqlalchemy.orm import Session
 from ledger.domain import RecordType, Status, check_transition
 from ledger.errors import InvalidInput
 from ledger.models import (
-    Alias,
     Beneficiary,
-    Claim,
     Concession,
     Exchange,
     ExchangeMember,
     Link,
     Party,
     Record,
-    ReportedTotal,
     Source,
     StatusChange,
 )
 from ledger.ops.add import Problems, _apply_citations, _check_citations
 from ledger.ops.base import Planned, get, projector, slug_ids
+from ledger.ops.shapes import NOT_AMENDABLE, Shape, current_input, shape_of
 from ledger.schemas import (
-    AliasIn,
     CitationIn,
-    ClaimIn,
-    ConcessionIn,
     DateIn,
-    ExchangeIn,
-    PartyIn,
-    ReportedTotalIn,
-    SourceIn,
     date_columns,
-    fuzzy_from,
 )
-
-# --- how input fields map to columns -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Field:
-    """One amendable input field: its column (or date prefix) and how its value is stored."""
-
-    name: str
-    column: str
-    shape: str = "plain"  # plain | date | ref | beneficiaries
-    target: type[Record] | None = None  # the record type a reference must name
-
-
-def _plain(*names: str) -> list[Field]:
-    return [Field(n, n) for n in names]
-
-
-def _dates(*names: str) -> list[Field]:
-    return [Field(n, n, "date") for n in names]
-
-
-def _ref(name: str, target: type[Record]) -> Field:
-    return Field(name, f"{name}_id", "ref", target)
-
-
-@dataclass(frozen=True)
-class Shape:
-    """An amendable record type: its model class, input model and fields."""
-
-    model: type[Record]
-    schema: type[BaseModel]
-    fields: tuple[Field, ...]
-
-    def field(self, name: str) -> Field | None:
-        """The field called ``name``, if amendable."""
-        return next((f for f in self.fields if f.name == name), None)
-
-
-SHAPES: dict[RecordType, Shape] = {
-    RecordType.PARTY: Shape(Party, PartyIn, (*_plain("name", "kind", "note"), _ref("acts_for", Party))),
-    RecordType.ALIAS: Shape(
-        Alias, AliasIn, (_ref("party", Party), *_plain("name", "script", "note"), _ref("source", Source))
-    ),
-    RecordType.SOURCE: Shape(
-        Source,
-        SourceIn,
-        (
-            *_plain("title", "publisher", "url", "note"),
-            *_dates("published"),
-            _ref("relays", Source),
-            Field("sha256", "snapshot_sha256"),
-            Field("length", "snapshot_length"),
-        ),
-    ),
-    RecordType.CONCESSION: Shape(
-        Concession,
-        ConcessionIn,
-        (
-            _ref("giver", Party),
-            _ref("receiver", Party),
-            *_plain("kind", "kind_detail", "summary", "quantity", "unit", "status", "conditions"),
-            *_dates("date", "due", "announced", "effective", "expires"),
-            _ref("renews", Concession),
-            *_plain("instrument", "authority", "programme", "instrument_ref", "release_form", "destination", "note"),
-            Field("beneficiaries", "beneficiaries", "beneficiaries", Party),
-        ),
-    ),
-    RecordType.EXCHANGE: Shape(Exchange, ExchangeIn, tuple(_plain("title", "summary"))),
-    RecordType.REPORTED_TOTAL: Shape(
-        ReportedTotal,
-        ReportedTotalIn,
-        (
-            _ref("source", Source),
-            _ref("giver", Party),
-            _ref("receiver", Party),
-            *_plain("kind", "unit", "value", "statement"),
-            *_dates("period_start", "period_end"),
-        ),
-    ),
-    RecordType.CLAIM: Shape(
-        Claim,
-        ClaimIn,
-        (
-            _ref("record", Record),
-            *_plain("attribute", "value", "quote", "rank", "rank_reason"),
-            _ref("source", Source),
-        ),
-    ),
-}
-
-#: Input fields that are not values of the record itself.
-NOT_AMENDABLE = {"id": "an ID never changes", "citations": "add a citation with `ledger cite`"}
-
-
-def _json_value(value: Any) -> Any:
-    if hasattr(value, "value") and not isinstance(value, dt.date):
-        return value.value
-    return value
-
-
-def current_input(session: Session, record: Record) -> dict[str, Any]:
-    """The record as its input model would describe it now (JSON values, unset fields left out)."""
-    shape = _shape(record)
-    values: dict[str, Any] = {"id": record.slug}
-    refs = {f.name: getattr(record, f.column) for f in shape.fields if f.shape == "ref"}
-    slugs = dict(session.execute(select(Record.id, Record.slug).where(Record.id.in_(set(refs.values())))).all())
-    for f in shape.fields:
-        if f.shape == "date":
-            fuzzy = fuzzy_from(
-                getattr(record, f"{f.column}_text"), getattr(record, f"{f.column}_on"),
-                getattr(record, f"{f.column}_precision"),
-            )  # fmt: skip
-            value: Any = {k: v for k, v in {"text": fuzzy.text, "value": fuzzy.iso()}.items() if v is not None}
-            value = value or None
-        elif f.shape == "ref":
-            value = slugs.get(refs[f.name])
-        elif f.shape == "beneficiaries":
-            value = list(
-                session.execute(
-                    select(Record.slug)
-                    .join(Beneficiary, Beneficiary.party_id == Record.id)
-                    .where(Beneficiary.concession_id == record.id)
-                    .order_by(Record.slug)
-                ).scalars()
-            )
-        else:
-            value = _json_value(getattr(record, f.column))
-        if value is not None:
-            values[f.name] = value
-    return values
-
-
-def _shape(record: Record) -> Shape:
-    shape = SHAPES.get(record.type)
-    if shape is None:
-        raise InvalidInput(
-            f"a {record.type.value} cannot be amended",
-            hint=f"retract it (ledger retract {record.slug}) and add another",
-        )
-    return shape
 
 
 def _dump(model: BaseModel, names: list[str]) -> dict[str, Any]:
@@ -218,7 +65,7 @@ def plan_amend(
     new value of every field that really changes. InvalidInput when nothing would change.
     """
     record = get(session, Record, slug, field="ID")
-    shape = _shape(record)
+    shape = shape_of(record)
     noun = record.type.value.replace("_", " ")
     problems = Problems()
     for name in changes:
@@ -251,7 +98,10 @@ def plan_amend(
     if reason:
         payload["reason"] = reason
     if cited:
-        payload["citations"] = [c for c in cited if _is_new_citation(session, c["id"])]
+        payload["source"] = cited[0]["source"]  # kept even when the citation is already on the record
+    fresh = [c for c in cited if _is_new_citation(session, c["id"])]
+    if fresh:
+        payload["citations"] = fresh
     return Planned("amend", record.type, slug, payload)
 
 
@@ -283,7 +133,7 @@ def parse_assignments(session: Session, slug: str, assignments: list[str]) -> di
     field takes digits, ``beneficiaries`` a comma-separated list, and a date ``date=2025-12``,
     ``date=last month`` (the source's words) or both through ``date.value=`` and ``date.text=``."""
     record = get(session, Record, slug, field="ID")
-    shape = _shape(record)
+    shape = shape_of(record)
     changes: dict[str, Any] = {}
     current: dict[str, Any] | None = None
     for assignment in assignments:
@@ -311,7 +161,7 @@ def parse_assignments(session: Session, slug: str, assignments: list[str]) -> di
 @projector("amend")
 def _apply_amend(session: Session, p: dict[str, Any]) -> None:
     record = session.execute(select(Record).where(Record.slug == p["id"])).scalar_one()
-    shape = _shape(record)
+    shape = shape_of(record)
     table = shape.model
     values: dict[str, Any] = {}
     for name, change in p["changes"].items():
@@ -340,10 +190,8 @@ def _apply_amend(session: Session, p: dict[str, Any]) -> None:
 
 
 def _first_source(session: Session, p: dict[str, Any]) -> int | None:
-    citations = p.get("citations") or []
-    if not citations:
-        return None
-    return slug_ids(session, [citations[0]["source"]]).get(citations[0]["source"])
+    source = p.get("source")
+    return slug_ids(session, [source]).get(source) if source else None
 
 
 def _replace_beneficiaries(session: Session, concession_id: int, slugs: list[str]) -> None:

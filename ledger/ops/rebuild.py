@@ -49,8 +49,12 @@ def load_projectors() -> None:
         importlib.import_module(f"ledger.ops.{module.name}")
 
 
-def replay(live: Session, scratch: Session, *, batch: int = 5_000) -> Iterator[Difference]:
-    """Apply every journal entry of ``live`` to the empty ``scratch`` ledger; yield entries that fail."""
+def replay(live: Session, scratch: Session, *, guarded: bool = False, batch: int = 5_000) -> Iterator[Difference]:
+    """Apply every journal entry of ``live`` to the empty ``scratch`` ledger; yield entries that fail.
+
+    Unguarded, the first failing entry raises (fast: no savepoint per entry). Guarded, each entry runs
+    in a savepoint, so a failing one is reported and the replay goes on.
+    """
     load_projectors()
     table = JournalEntry.__table__
     rows = (
@@ -64,6 +68,10 @@ def replay(live: Session, scratch: Session, *, batch: int = 5_000) -> Iterator[D
             yield Difference("journal", record_slug, f"entry {seq}: unknown operation {op!r}; cannot replay it")
             continue
         scratch.info["applying_seq"] = seq
+        if not guarded:
+            projector(scratch, json.loads(payload))
+            scratch.flush()
+            continue
         try:
             with scratch.begin_nested():
                 projector(scratch, json.loads(payload))
@@ -73,6 +81,15 @@ def replay(live: Session, scratch: Session, *, batch: int = 5_000) -> Iterator[D
         except Exception as exc:  # a database error: the entry contradicts the tables before it
             reason = str(getattr(exc, "orig", exc)).splitlines()[0]
             yield Difference("journal", record_slug, f"entry {seq} ({op}) cannot be replayed: {reason}")
+
+
+def _replay_all(live: Session, scratch: Session) -> list[Difference]:
+    """Replay fast; when an entry fails, start again with each entry guarded, to report every failure."""
+    try:
+        return list(replay(live, scratch))
+    except Exception:
+        scratch.rollback()
+        return list(replay(live, scratch, guarded=True))
 
 
 def _record_tables() -> set[str]:
@@ -191,7 +208,7 @@ def check(live: Session) -> list[Difference]:
         engine = make_engine(url)
         try:
             with session_scope(engine, write=True, dry_run=True) as scratch:
-                problems = list(replay(live, scratch))
+                problems = _replay_all(live, scratch)
                 scratch.flush()
                 problems += compare(live, scratch)
         finally:
