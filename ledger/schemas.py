@@ -311,3 +311,12 @@ class LedgerFile(Model):
     exchanges: list[ExchangeIn] = []
     totals: list[ReportedTotalIn] = []
     claims: list[ClaimIn] = []
+
+
+class AliasJudgementIn(Model):
+    """An analyst's verdict on two names: the same party spelled two ways, or two different parties."""
+
+    name_a: Text
+    name_b: Text
+    same: bool
+    reason: LongText

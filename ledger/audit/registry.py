@@ -114,7 +114,8 @@ def run_audit(session: Session, options: AuditOptions, checks: list[CheckInfo]) 
     for info in checks:
         try:
             with session.begin_nested():
-                findings.extend(info.fn(session, options))
+                found = list(info.fn(session, options))  # all or nothing: no half a check's findings
+            findings.extend(found)
         except Exception as exc:
             findings.append(
                 Finding(

@@ -8,7 +8,7 @@ import typer
 from typer.core import TyperGroup
 
 from ledger import __version__
-from ledger.cli import add, audit, correct, evidence, init, listing, load, pairing, report, views
+from ledger.cli import add, audit, correct, evidence, init, judgements, listing, load, pairing, report, views
 from ledger.cli.common import Settings, set_quiet, settings
 from ledger.errors import LedgerError
 
@@ -85,6 +85,7 @@ listing.register(app)
 load.register(app)
 audit.register(app)
 correct.register(app)
+judgements.register(app)
 views.register(app)
 report.register(app)
 evidence.register(app)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from enum import StrEnum
-from typing import Annotated, Any
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
-from ledger.cli.common import echo, open_ledger
+from ledger.cli.common import echo, note, open_ledger
 from ledger.cli.render import OutputFormat, render_rows
 from ledger.errors import AuditFailed, InvalidInput
 
@@ -22,48 +24,82 @@ class FailOn(StrEnum):
     NEVER = "never"
 
 
+class AuditFormat(StrEnum):
+    """How the audit is written: rows for tools, or a report for people."""
+
+    TABLE = "table"
+    JSON = "json"
+    JSONL = "jsonl"
+    CSV = "csv"
+    MARKDOWN = "markdown"
+    HTML = "html"
+
+
 def register(app: typer.Typer) -> None:
     """Add the command to the app."""
     app.command("audit")(audit)
+
+
+def _day(as_of: str | None) -> dt.date:
+    try:
+        return dt.date.fromisoformat(as_of) if as_of else dt.date.today()
+    except ValueError:
+        raise InvalidInput(f"--as-of: {as_of!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _list(fmt: AuditFormat) -> str:
+    from ledger.audit.registry import load_checks
+
+    rows = [{"check": c.name, "family": c.family, "severity": c.severity.value, "finds": c.doc}
+            for c in sorted(load_checks().values(), key=lambda c: c.name)]  # fmt: skip
+    shape = OutputFormat(fmt.value) if fmt is not AuditFormat.HTML else OutputFormat.MARKDOWN
+    return render_rows(rows, ["check", "family", "severity", "finds"], shape)
 
 
 def audit(
     ctx: typer.Context,
     check: Annotated[list[str] | None, typer.Option("--check", help="Run only this check (repeat).")] = None,
     skip: Annotated[list[str] | None, typer.Option("--skip", help="Skip this check (repeat).")] = None,
-    fail_on: Annotated[FailOn, typer.Option("--fail-on", help="Exit 1 on a finding this severe.")] = FailOn.ERROR,
+    fail_on: Annotated[
+        FailOn, typer.Option("--fail-on", "--severity", help="Exit 1 on a finding this severe or worse.")
+    ] = FailOn.ERROR,
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Audit as of this date (YYYY-MM-DD) [default: today].")
     ] = None,
+    window: Annotated[
+        int, typer.Option("--promise-window", min=0, help="Days after its date a promise without due date is late.")
+    ] = 90,
+    fmt: Annotated[AuditFormat, typer.Option("--format", "-f", help="Output format.")] = AuditFormat.TABLE,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file (atomically).")] = None,
     list_checks: Annotated[bool, typer.Option("--list", help="List the checks and exit.")] = False,
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.TABLE,
 ) -> None:
-    """Audit the ledger: unpaired concessions, unsourced records and the other named checks."""
-    from ledger.audit.registry import AuditOptions, Severity, load_checks, run_audit, select_checks
+    """Audit the ledger: every named check (see --list), findings sorted by severity, check and record."""
+    from ledger.audit import report
+    from ledger.audit.registry import AuditOptions, Severity, run_audit, select_checks
+    from ledger.io.atomic import write_atomic
 
     if list_checks:
-        listing = [
-            {"check": c.name, "family": c.family, "severity": c.severity.value, "finds": c.doc}
-            for c in load_checks().values()
-        ]
-        echo(render_rows(sorted(listing, key=lambda r: r["check"]), ["check", "family", "severity", "finds"], fmt))
+        echo(_list(fmt))
         return
-    try:
-        day = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
-    except ValueError:
-        raise InvalidInput(f"--as-of: {as_of!r} is not a date (YYYY-MM-DD)") from None
+    options = AuditOptions(as_of=_day(as_of), promise_window_days=window)
     checks = select_checks(check or (), skip or ())
     with open_ledger(ctx, write=False) as session:
-        findings = run_audit(session, AuditOptions(as_of=day), checks)
-    rows: list[dict[str, Any]] = [
-        {"severity": f.severity.value, "check": f.check, "record_type": f.record_type, "record": f.record_id,
-         "message": f.message, "details": f.details}
-        for f in findings
-    ]  # fmt: skip
-    echo(render_rows(rows, ["severity", "check", "record", "message"], fmt, title="audit"))
-    counts = {s: sum(1 for f in findings if f.severity is s) for s in Severity}
-    typer.echo(", ".join(f"{n} {s.value}" for s, n in counts.items()) + f" from {len(checks)} checks", err=True)
-    if fail_on is not FailOn.NEVER:
-        threshold = Severity(fail_on.value).rank
-        if any(f.severity.rank <= threshold for f in findings):
-            raise AuditFailed(f"the audit found problems at or above {fail_on.value}")
+        findings = run_audit(session, options, checks)
+        document = (
+            report.build_report(session, findings, options, checks) if fmt.value in ("markdown", "html") else None
+        )
+    rows = [report.finding_row(f) for f in findings]
+    if document is not None:
+        text = report.to_markdown(document) if fmt is AuditFormat.MARKDOWN else report.to_html(document)
+    elif fmt is AuditFormat.CSV:
+        flat = [{**r, "details": json.dumps(r["details"], ensure_ascii=False, sort_keys=True)} for r in rows]
+        text = render_rows(flat, report.COLUMNS, OutputFormat.CSV)
+    else:
+        text = render_rows(rows, ["severity", "check", "record", "message"], OutputFormat(fmt.value), title="audit")
+    if output is not None:
+        write_atomic(output, text + "\n")
+    else:
+        echo(text)
+    note(report.summary_line(findings, checks))
+    if fail_on is not FailOn.NEVER and any(f.severity.rank <= Severity(fail_on.value).rank for f in findings):
+        raise AuditFailed(f"the audit found problems at or above {fail_on.value}")

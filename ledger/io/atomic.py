@@ -1,0 +1,47 @@
+"""Writing a file so that readers see the old content or the new, never half of it."""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from pathlib import Path
+
+from ledger.errors import InvalidInput
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to a temporary file beside ``path``, fsync it, then rename it over ``path``.
+
+    A target that exists but is not a regular file (a device such as /dev/stdout, a named pipe) is
+    written in place: renaming over it would replace the device with a file.
+    """
+    if path.is_dir():
+        raise InvalidInput(f"-o: {str(path)!r} is a folder; give a file name")
+    if path.exists() and not stat.S_ISREG(path.stat().st_mode):
+        with path.open("w", encoding="utf-8", newline="") as stream:  # /dev/stdout, a pipe: never replace it
+            stream.write(text)
+        return
+    directory = path.resolve().parent
+    if not directory.is_dir():
+        raise InvalidInput(f"-o: the folder {str(directory)!r} does not exist")
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    try:  # make the rename itself durable where the platform allows it
+        dir_fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)
