@@ -134,6 +134,12 @@ class CitationIn(Model):
     prefix: Text | None = None
     suffix: Text | None = None
 
+    @model_validator(mode="after")
+    def _context_needs_quote(self) -> CitationIn:
+        if (self.prefix or self.suffix) and not self.quote:
+            raise ValueError("a prefix or suffix is context around a quote; give the quote too")
+        return self
+
 
 class AliasIn(Model):
     """Another name of a party, as a source spells it."""
@@ -273,6 +279,48 @@ class ClaimIn(Model):
     quote: LongText | None = None
     rank: ClaimRank = ClaimRank.NORMAL
     rank_reason: LongText | None = None
+    rank_author: Text | None = None
+
+
+class RankIn(Model):
+    """A new rank for an existing claim; preferred and deprecated need a reason."""
+
+    claim: Slug
+    rank: ClaimRank
+    reason: LongText | None = None
+
+    @model_validator(mode="after")
+    def _rules(self) -> RankIn:
+        if self.rank is not ClaimRank.NORMAL and not self.reason:
+            raise ValueError(f"ranking a claim {self.rank.value} needs a reason (--reason)")
+        return self
+
+
+def _utc_timestamp(value: Any) -> Any:
+    """An ISO date or date-time, written back as UTC ``YYYY-MM-DDTHH:MM:SSZ`` (a date means midnight UTC)."""
+    if not isinstance(value, str):
+        return value
+    try:
+        moment = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError("use an ISO date or date-time, e.g. 2026-11-29 or 2026-11-29T20:51:10Z") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+class SnapshotIn(Model):
+    """A source's snapshot: its text (absent when only the hash may be kept), SHA-256, length, retrieval time."""
+
+    source: Slug
+    text: str | None = None
+    sha256: Sha256
+    length: Count
+    retrieved_at: Annotated[str, BeforeValidator(_utc_timestamp)]
+    replace: bool = False
 
 
 class CiteIn(CitationIn):

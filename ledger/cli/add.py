@@ -171,11 +171,14 @@ def cite(
     source: Annotated[str, Opt("--source", help="ID of the source.")],
     quote: Quote = None,
     locator: Locator = None,
+    prefix: Annotated[str | None, Opt("--prefix", help="Words just before the quote (picks the occurrence).")] = None,
+    suffix: Annotated[str | None, Opt("--suffix", help="Words just after the quote (picks the occurrence).")] = None,
 ) -> None:
-    """Add a citation (source, exact quote, locator) to any record."""
+    """Add a citation (source, exact quote, locator, prefix and suffix context) to any record."""
     from ledger.schemas import CiteIn
 
-    data = {"record": record, "source": source, "quote": quote, "locator": locator}
+    data = {"record": record, "source": source, "quote": quote, "locator": locator, "prefix": prefix}
+    data["suffix"] = suffix
     _write(ctx, "plan_citation", validated(CiteIn, data, what="citation"))
 
 

@@ -8,7 +8,22 @@ import typer
 from typer.core import TyperGroup
 
 from ledger import __version__
-from ledger.cli import add, audit, backup, correct, export, init, judgements, listing, load, pairing, report, sql, views
+from ledger.cli import (
+    add,
+    audit,
+    backup,
+    correct,
+    evidence,
+    export,
+    init,
+    judgements,
+    listing,
+    load,
+    pairing,
+    report,
+    sql,
+    views,
+)
 from ledger.cli.common import Settings, set_quiet, settings
 from ledger.errors import LedgerError
 
@@ -99,6 +114,7 @@ views.register(app)
 report.register(app)
 export.register(app)
 sql.register(app)
+evidence.register(app)
 
 
 def run() -> None:

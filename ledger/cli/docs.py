@@ -33,13 +33,15 @@ END = "<!-- END generated -->"
 
 
 def checks_table() -> str:
-    """Every built-in audit check in name order (registry order depends on what was imported first): name,
-    family, default severity, what it finds."""
+    """Every built-in audit check by name (as `ledger audit --list`): family, default severity, what it finds.
+
+    Sorted, not in registry order: that order follows which module was imported first, which differs
+    between a test run and the command line."""
     import ledger.audit.checks  # noqa: F401  (registers the built-in checks)
     from ledger.audit.registry import CHECKS
 
     lines = ["| check | family | default | finds |", "| --- | --- | --- | --- |"]
-    for c in sorted(CHECKS.values(), key=lambda c: c.name):
+    for c in sorted(CHECKS.values(), key=lambda info: info.name):
         if c.family != "plugin":
             lines.append(f"| `{c.name}` | {c.family} | {c.severity.value} | {c.doc.replace('|', chr(92) + '|')} |")
     return "\n".join(lines)

@@ -42,10 +42,10 @@ COLUMNS = {
     ],
     What.EXCHANGES: ["id", "title", "sides", "links"],
     What.PARTIES: ["id", "name", "kind", "acts_for", "aliases"],
-    What.SOURCES: ["id", "title", "publisher", "published", "relays", "citations"],
+    What.SOURCES: ["id", "title", "publisher", "published", "relays", "snapshot", "citations"],
     What.ALIASES: ["id", "party", "name", "source", "script"],
     What.TOTALS: ["id", "source", "giver", "kind", "value", "unit", "since", "until"],
-    What.CLAIMS: ["id", "record", "attribute", "value", "source", "rank"],
+    What.CLAIMS: ["id", "record", "attribute", "value", "source", "rank", "in_use"],
 }
 
 

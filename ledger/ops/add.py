@@ -314,6 +314,7 @@ def _apply_claim(session: Session, p: dict[str, Any]) -> None:
     new_record(
         session, Claim, p["id"], record_id=ids[data.record], attribute=data.attribute, value=data.value,
         source_id=ids[data.source], quote=data.quote, rank=data.rank, rank_reason=data.rank_reason,
+        rank_author=data.rank_author,
     )  # fmt: skip
 
 

@@ -66,6 +66,12 @@ def describe(op: str, payload: dict[str, Any], slug: str, record_slug: str | Non
         return "unlinked: " + ", ".join(payload.get("links", []))
     if op == "add_citation":
         return f"cited by {payload.get('source')}" + (f": {payload['quote']!r}" if payload.get("quote") else "")
+    if op == "rank_claim":
+        return f"rank: {payload['rank']} (ranked by {payload['author']})"
+    if op == "snapshot_source":
+        kept = "text" if "text" in payload else "hash only"
+        size = f"sha256 {payload['sha256']}, {payload['length']} bytes"
+        return f"snapshot: {kept}, {size}, retrieved {payload['retrieved_at']}"
     return f"{op} {record_slug or ''} names {slug}".strip()
 
 

@@ -30,6 +30,7 @@ from ledger.models import (
     StatusChange,
 )
 from ledger.ops.base import get
+from ledger.ops.evidence import concession_evidence, mark_in_use, values_in_use
 
 
 @dataclass(frozen=True)
@@ -57,17 +58,27 @@ def citations_of(session: Session, record_ids: list[int]) -> dict[int, list[dict
     """Live citations of each record: source ID, title, quote, locator."""
     source, sources = aliased(Record), Source.__table__
     rows = session.execute(
-        select(Citation.record_id, Citation.slug, source.slug, sources.c.title, Citation.quote, Citation.locator)
+        select(
+            Citation.record_id,
+            Citation.slug,
+            source.slug,
+            sources.c.title,
+            Citation.quote,
+            Citation.locator,
+            Citation.prefix,
+            Citation.suffix,
+        )
         .join(sources, sources.c.id == Citation.source_id)
         .join(source, source.id == sources.c.id)
         .where(Citation.record_id.in_(record_ids), Citation.retracted.is_(False))
         .order_by(Citation.record_id, source.slug, Citation.slug)
     )
     out: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for record_id, slug, source_slug, title, quote, locator in rows:
+    for record_id, slug, source_slug, title, quote, locator, prefix, suffix in rows:
         out[record_id].append(
-            {"id": slug, "source": source_slug, "source_title": title, "quote": quote, "locator": locator}
-        )
+            {"id": slug, "source": source_slug, "source_title": title, "quote": quote, "locator": locator,
+             "prefix": prefix, "suffix": suffix}
+        )  # fmt: skip
     return out
 
 
@@ -140,6 +151,7 @@ def list_concessions(session: Session, f: ConcessionFilter) -> list[dict[str, An
     ids = [row[0].id for row in rows]
     citations = citations_of(session, ids)
     members, counterparts = _exchange_info(session, ids)
+    evidence = concession_evidence(session, [row[0] for row in rows])
     out = []
     for c, giver, giver_name, receiver, receiver_name, cameo in rows:
         out.append(
@@ -149,7 +161,7 @@ def list_concessions(session: Session, f: ConcessionFilter) -> list[dict[str, An
                 "quantity": c.quantity, "unit": c.unit, "status": c.status.value,
                 "date": _date(c.date_text, c.date_on, c.date_precision),
                 "exchanges": members.get(c.id, []), "counterparts": counterparts.get(c.id, []),
-                "retracted": c.retracted, "citations": citations.get(c.id, []),
+                "retracted": c.retracted, **evidence[c.id], "citations": citations.get(c.id, []),
             }
         )  # fmt: skip
     return out
@@ -190,11 +202,19 @@ def list_sources(session: Session, include_retracted: bool = False) -> list[dict
     return [
         {"id": s.slug, "title": s.title, "publisher": s.publisher, "url": s.url,
          "published": _date(s.published_text, s.published_on, s.published_precision),
-         "relays": slugs.get(s.relays_id or 0), "sha256": s.snapshot_sha256, "citations": counts.get(s.id, 0),
+         "relays": slugs.get(s.relays_id or 0), "sha256": s.snapshot_sha256, "length": s.snapshot_length,
+         "snapshot": _snapshot_kind(s), "retrieved_at": s.retrieved_at, "citations": counts.get(s.id, 0),
          "retracted": s.retracted}
         for s in sources
         if include_retracted or not s.retracted
     ]  # fmt: skip
+
+
+def _snapshot_kind(source: Source) -> str | None:
+    """``text``, ``hash only`` or None: what the ledger keeps of a source's document."""
+    if source.snapshot_text is not None:
+        return "text"
+    return "hash only" if source.snapshot_sha256 is not None else None
 
 
 def list_exchanges(session: Session, include_retracted: bool = False) -> list[dict[str, Any]]:
@@ -244,12 +264,13 @@ def list_claims(session: Session, include_retracted: bool = False) -> list[dict[
     """Claims: one source's value for one attribute of one record."""
     claims = session.execute(select(Claim).order_by(Claim.record_id, Claim.attribute, Claim.slug)).scalars().all()
     slugs = _slugs(session, {c.record_id for c in claims} | {c.source_id for c in claims})
-    return [
+    rows = [
         {"id": c.slug, "record": slugs[c.record_id], "attribute": c.attribute, "value": c.value,
-         "source": slugs[c.source_id], "rank": c.rank.value, "retracted": c.retracted}
+         "source": slugs[c.source_id], "rank": c.rank.value, "rank_reason": c.rank_reason,
+         "rank_author": c.rank_author, "retracted": c.retracted}
         for c in claims
-        if include_retracted or not c.retracted
     ]  # fmt: skip
+    return [c for c in mark_in_use(rows) if include_retracted or not c["retracted"]]
 
 
 def list_aliases(session: Session, include_retracted: bool = False) -> list[dict[str, Any]]:
@@ -312,6 +333,10 @@ def show(session: Session, slug: str) -> dict[str, Any]:
     detail = _columns(session, record)
     detail["citations"] = citations_of(session, [record.id]).get(record.id, [])
     detail["claims"] = [c for c in list_claims(session, include_retracted=True) if c["record"] == slug]
+    if detail["claims"]:
+        detail["values_in_use"] = values_in_use(detail["claims"])
+    if isinstance(record, Source) and record.snapshot_text is not None:
+        detail["snapshot_text"] = f"{len(record.snapshot_text)} characters kept (the quotes check reads them)"
     if isinstance(record, Concession):
         detail.update(_concession_extra(session, record))
     if isinstance(record, Exchange):
@@ -344,6 +369,7 @@ def _concession_extra(session: Session, c: Concession) -> dict[str, Any]:
         "links": _links_of(session, or_(Link.quid_id == c.id, Link.quo_id == c.id)),
         "beneficiaries": [{"id": s, "name": n} for s, n in beneficiaries],
         "roster": roster,
+        "renewed_by": concession_evidence(session, [c])[c.id]["renewed_by"],
         "status_history": [
             {"status": h.status.value, "date": _date(h.date_text, h.date_on, h.date_precision), "source": src}
             for h, src in history
