@@ -192,6 +192,7 @@ def test_a_slice_is_found_between_the_text_around_it(text: str, data: st.DataObj
         assert find_quote(text, quote, prefix=prefix, suffix=suffix).found
 
 
+@pytest.mark.sqlite_only
 def test_replaying_the_journal_rebuilds_ranks_and_snapshots(run: Run, small: Path, tmp_path: Path) -> None:
     """The projectors read only their payload: replayed into an empty ledger, the journal gives the same rows."""
     from sqlalchemy import select

@@ -37,6 +37,7 @@ def test_the_default_page_walks_the_date_index_instead_of_sorting_the_table(seed
     assert "USE TEMP B-TREE FOR ORDER BY" not in plan, plan
 
 
+@pytest.mark.sqlite_only
 def test_listing_does_not_build_the_import_schemas(seeded: Path) -> None:
     code = (
         "import sys\n"
