@@ -221,7 +221,7 @@ class Bench:
         out = self.workdir / "export"
         ledger = None
         if self.has_command("export"):
-            ledger = self.ledger_run(database, "export", "csv", "--output", str(out / "ledger"))
+            ledger = self.ledger_run(database, "export", "--format", "csv", "--output", str(out / "ledger"))
         row = Row("export csv", self.n, note="" if ledger else NOT_IN_BUILD)
         self.record(row, ledger, self.baseline_run("export-csv", database, str(out / "baseline")))
 
