@@ -205,9 +205,12 @@ def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def seeded_copy(seeded_template: Path, db_path: Path) -> Path:
-    """Like `seeded`, but a copy of a module-wide seeded file: much faster when many tests need the seeds."""
+def seeded_copy(request: pytest.FixtureRequest, backend: str, db_path: Path) -> Path:
+    """Like `seeded`, but on SQLite a copy of a module-wide seeded file: much faster when many tests need
+    the seeds. On PostgreSQL it is `seeded` (a file copy cannot seed a server database)."""
     import shutil
 
-    shutil.copyfile(seeded_template, db_path)
+    if backend != "sqlite":
+        return Path(request.getfixturevalue("seeded"))
+    shutil.copyfile(request.getfixturevalue("seeded_template"), db_path)
     return db_path
