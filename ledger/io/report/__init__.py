@@ -6,12 +6,11 @@ package knows neither the database nor the audit.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from ledger.errors import InvalidInput
+from ledger.io.atomic import write_atomic as write_atomic  # the one atomic writer, re-exported for cli.report
 from ledger.io.report.html import render_html
 from ledger.io.report.markdown import render_markdown
 
@@ -34,24 +33,3 @@ def render(data: dict[str, Any], findings: list[dict[str, Any]], fmt: str, *, ti
     if fmt == "html":
         return render_html(data, findings, title=title)
     return render_markdown(data, findings, title=title)
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and ``os.replace``:
-    readers see the old file or the new one, never half of one."""
-    folder = path.resolve().parent
-    if not folder.is_dir():
-        raise InvalidInput(f"-o {path}: the folder {folder} does not exist")
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temp, 0o666 & ~umask)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
