@@ -150,34 +150,94 @@ def test_dry_run_lists_what_it_would_add(run: Run, ledger_db: Path, tmp_path: Pa
 # --- the streaming path writes what the record-by-record path writes -----------------------------
 
 
-def test_streamed_import_equals_the_record_by_record_import(run: Run, tmp_path: Path) -> None:
-    records = [*PARTIES, {"type": "party", "id": "lukashenko", "name": "Lukashenko", "kind": "person",
-                          "acts_for": "by"},
-               *(concession(i, beneficiaries=["lukashenko"] if i % 2 else []) for i in range(30)),
-               concession(99, renews="c-3", kind="aid", unit="USD"),
-               {"type": "citation", "record": "c-2", "source": "san", "quote": "another quote"}]  # fmt: skip
+def every_type() -> list[dict[str, Any]]:
+    """A file in section order (as `ledger export` writes one) with every record type and shape."""
+    cite = [{"source": "san", "quote": "agreed", "locator": "para 2"}]
+    return [
+        *PARTIES[2:],
+        {"type": "source", "id": "relay", "title": "Relayed report", "relays": "san", "published": "2025-09-13"},
+        *PARTIES[:2],
+        {"type": "party", "id": "lukashenko", "name": "Lukashenko", "kind": "person", "acts_for": "by",
+         "aliases": [{"name": "Lukashenka", "source": "san", "script": "Latin", "citations": cite},
+                     {"id": "alias-luka", "name": "Luka"}], "citations": cite},
+        {"type": "party", "id": "envoy", "name": "Envoy", "kind": "person", "acts_for": "us"},
+        {"type": "alias", "party": "us", "name": "USA", "source": "relay", "citations": cite},
+        *(concession(i, beneficiaries=["lukashenko"] if i % 2 else []) for i in range(8)),
+        concession(50, giver="envoy", receiver="by", kind="sanctions_relief", instrument="general_licence",
+                   announced={"text": "early Saturday", "value": "2025-09-13"}, expires="2026", unit=None,
+                   quantity=None),
+        concession(51, giver="us", receiver="by", kind="aid", unit="USD"),
+        concession(52, giver="us", receiver="by", kind="other", kind_detail="visa", unit=None, quantity=None),
+        concession(99, renews="c-3", kind="aid", unit="USD"),
+        {"type": "concession", "giver": "by", "receiver": "us", "kind": "other", "summary": "Without an ID",
+         "status": "considered"},
+        {"type": "exchange", "id": "x-1", "title": "September deal", "citations": cite,
+         "links": [{"concessions": ["c-0", "c-1", "c-50"], "basis": "stated", "citations": cite}]},
+        {"type": "exchange", "id": "x-2", "title": "Aid for a release", "summary": "Inferred."},
+        {"type": "link", "exchange": "x-2", "concessions": ["c-2", "c-51"], "basis": "inferred",
+         "reason": "announced together"},
+        {"type": "link", "id": "deny", "concessions": ["c-4", "c-52"], "basis": "denied", "citations": cite},
+        {"type": "link", "concessions": ["c-0", "c-50"], "basis": "stated"},  # already linked: changes nothing
+        {"type": "total", "id": "t-1", "source": "san", "giver": "by", "receiver": "us", "kind": "prisoner_release",
+         "unit": "person", "value": 123, "period_start": "2024-11", "statement": "123 in all", "citations": cite},
+        {"type": "total", "id": "t-2", "source": "relay", "giver": "us", "unit": "USD", "value": 5},
+        {"type": "claim", "record": "c-1", "attribute": "quantity", "value": "52", "source": "relay"},
+        {"type": "claim", "id": "claim-x", "record": "lukashenko", "attribute": "name", "value": "Lukashenka",
+         "source": "san", "quote": "Lukashenka", "rank": "preferred", "rank_reason": "official spelling"},
+        {"type": "citation", "record": "c-2", "source": "san", "quote": "another quote"},
+        {"type": "citation", "record": "x-2", "source": "relay", "locator": "p. 3"},
+    ]  # fmt: skip
+
+
+def _imported(run: Run, db: str, mode: str, path: Path) -> tuple[str, list[Any], str]:
+    assert run("init", db=db).exit_code == 0
+    result = run("import", mode, str(path), db=db)
+    assert result.exit_code == 0, result.stderr
+    query = "SELECT op, record_type, record_slug, payload FROM journal ORDER BY seq"
+    journal = run("sql", query, "--format", "json", "--max-rows", "1000", db=db).json()
+    assert run("verify", db=db).exit_code == 0
+    check = run("rebuild", "--check", db=db)
+    assert check.exit_code == 0, check.stdout + check.stderr
+    return run("export", "--format", "jsonl", db=db).stdout, journal, result.stdout.split(": ", 1)[1]
+
+
+@pytest.mark.parametrize("batch", [1_000, 3])
+def test_streamed_import_equals_the_record_by_record_import(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch: int
+) -> None:
+    import ledger.ops.bulk
+
+    monkeypatch.setattr(ledger.ops.bulk, "BATCH", batch)  # small batches: references across batch boundaries
+    records = every_type()
     path = jsonl(tmp_path / "in.jsonl", records)
-    exports, payloads = [], []
-    for mode in ("--stream", "--no-stream"):
-        db = str(tmp_path / f"{mode}.db")
-        assert run("init", db=db).exit_code == 0
-        result = run("import", mode, str(path), db=db)
-        assert result.exit_code == 0, result.stderr
-        exports.append(run("export", db=db).stdout)
-        query = "SELECT op, record_type, record_slug, payload FROM journal ORDER BY record_slug, seq"
-        payloads.append(run("sql", query, "--format", "json", "--max-rows", "1000", db=db).json())
-        assert run("verify", db=db).exit_code == 0
-        check = run("rebuild", "--check", db=db)
-        assert check.exit_code == 0, check.stdout + check.stderr
-    assert exports[0] == exports[1]
-    assert payloads[0] == payloads[1]
+    streamed = _imported(run, str(tmp_path / "streamed.db"), "--stream", path)
+    whole = _imported(run, str(tmp_path / "whole.db"), "--no-stream", path)
+    assert streamed[0] == whole[0]
+    assert streamed[1] == whole[1]
+    assert streamed[2] == whole[2]
+    exported = [json.loads(line)["type"] for line in streamed[0].splitlines()]
+    assert set(exported) == {r["type"] for r in records}  # every type made it through
+    ops = [entry["op"] for entry in streamed[1]]
+    assert ops.count("link") == 3 and "add_alias" in ops and "add_claim" in ops and "add_total" in ops
+    # The export is a file in section order: streamed into an empty ledger, it exports the same again.
+    again = _imported(
+        run,
+        str(tmp_path / "again.db"),
+        "--stream",
+        jsonl(tmp_path / "export.jsonl", [json.loads(x) for x in streamed[0].splitlines()]),
+    )
+    assert again[0] == streamed[0]
 
 
-def test_streaming_refuses_what_it_cannot_stream(run: Run, ledger_db: Path, tmp_path: Path) -> None:
-    path = jsonl(tmp_path / "in.jsonl", [*PARTIES, {"type": "exchange", "id": "x", "title": "X"}])
-    result = run("import", "--stream", str(path))
-    assert result.exit_code == 3 and "in.jsonl:4" in result.stderr and "--no-stream" in result.stderr
-    assert run("import", "--no-stream", str(path)).exit_code == 0
+@pytest.mark.parametrize("stream", ["--no-stream", "--stream"])
+def test_importing_every_type_twice_changes_nothing(run: Run, ledger_db: Path, tmp_path: Path, stream: str) -> None:
+    path = jsonl(tmp_path / "in.jsonl", every_type())
+    assert run("import", stream, str(path)).exit_code == 0
+    count = "SELECT count(*) AS n FROM journal"
+    before = run("sql", count, "--format", "json").json()
+    second = run("import", stream, str(path))
+    assert second.exit_code == 0 and "added 0 records and 0 links; changed 0" in second.stdout, second.stdout
+    assert run("sql", count, "--format", "json").json() == before
 
 
 def test_streaming_needs_references_on_earlier_lines(run: Run, ledger_db: Path, tmp_path: Path) -> None:
@@ -222,4 +282,47 @@ def test_csv_rejections(
     assert result.exit_code == 3
     for text in expected:
         assert text in result.stderr, result.stderr
+    assert checksum(ledger_db) == before
+
+
+# --- an ID given twice in one file ---------------------------------------------------------------
+
+
+DUPLICATES = {
+    "same batch": ([*PARTIES, concession(1), concession(2), concession(1, status="delivered")], 6, 4),
+    "later batch": ([*PARTIES, concession(1), *(concession(i) for i in range(2, 9)), concession(1)], 12, 4),
+    "across types": ([*PARTIES, {"type": "source", "id": "by", "title": "T"}], 4, 1),
+    "after an error": ([*PARTIES, concession(1, giver="nobody"), concession(2), concession(2)], 6, 5),
+}  # fmt: skip
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("stream", ["--no-stream", "--stream"])
+@pytest.mark.parametrize("case", sorted(DUPLICATES))
+def test_an_id_given_twice_in_one_file_is_an_error(
+    run: Run, ledger_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str, stream: str
+) -> None:
+    import ledger.ops.bulk
+
+    monkeypatch.setattr(ledger.ops.bulk, "BATCH", 3)
+    records, second, first = DUPLICATES[case]
+    before = checksum(ledger_db)
+    result = run("import", stream, str(jsonl(tmp_path / "dup.jsonl", records)))
+    assert result.exit_code == 3, result.stdout
+    slug = records[second - 1]["id"]
+    message = next(line for line in result.stderr.splitlines() if "used twice" in line)
+    assert f"ID {slug!r} is used twice" in message, result.stderr
+    assert f"dup.jsonl:{second}" in message and f"dup.jsonl:{first}" in message, message
+    assert checksum(ledger_db) == before
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("stream", ["--no-stream", "--stream"])
+def test_an_existing_record_given_twice_is_an_error_too(run: Run, ledger_db: Path, tmp_path: Path, stream: str) -> None:
+    assert run("import", str(jsonl(tmp_path / "a.jsonl", [*PARTIES, concession(1)]))).exit_code == 0
+    before = checksum(ledger_db)
+    twice = jsonl(tmp_path / "b.jsonl", [*PARTIES, concession(1), concession(1, status="delivered")])
+    result = run("import", stream, str(twice))
+    assert result.exit_code == 3 and "b.jsonl:5: " in result.stderr and "b.jsonl:4" in result.stderr
+    assert "ID 'c-1' is used twice" in result.stderr
     assert checksum(ledger_db) == before

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,43 @@ def test_ftm_entities_validate_against_the_real_schema(run: Run, seeded_copy: Pa
                 assert value in merged, f"{proxy.id}.{prop.name} -> {value} is not in the export"
                 assert merged[value].schema.is_a(prop.range), (proxy.id, prop.name, merged[value].schema)
     schemata = {p.schema.name for p in merged.values()}
-    assert {"PublicBody", "Person", "Article", "Event", "Documentation", "Sanction"} <= schemata
+    assert {"PublicBody", "Person", "Article", "Event", "Documentation", "Sanction", "UnknownLink", "Note"} <= schemata
+
+
+def test_ftm_carries_relays_totals_and_claims(run: Run, seeded_copy: Path) -> None:
+    entities = {e["id"]: e for e in _lines(run, "ftm")}
+    records = _lines(run, "jsonl")
+    relays = [r for r in records if r["type"] == "source" and r.get("relays")]
+    assert relays
+    for row in relays:
+        link = entities[f"{row['id']}--relays--{row['relays']}"]
+        assert link["schema"] == "UnknownLink" and link["properties"]["role"] == ["relays"]
+        assert (link["properties"]["subject"], link["properties"]["object"]) == ([row["id"]], [row["relays"]])
+    totals = [r for r in records if r["type"] == "total"]
+    assert totals
+    for row in totals:
+        event = entities[row["id"]]
+        assert event["schema"] == "Event" and "reported total" in event["properties"]["keywords"]
+        assert event["properties"]["proof"] == [row["source"]] and event["properties"]["organizer"] == [row["giver"]]
+        assert str(row["value"]) in event["properties"]["name"][0]
+    claims = [r for r in records if r["type"] == "claim"]
+    assert claims
+    for row in claims:
+        note = entities[row["id"]]
+        assert note["schema"] == "Note" and note["properties"]["proof"] == [row["source"]]
+        assert note["properties"]["description"] == [f"{row['attribute']}: {row['value']}"]
+        assert note["properties"]["entity"][0] in entities
+
+
+@pytest.mark.parametrize("fmt", ["ftm", "plover"])
+def test_interchange_exports_of_the_seeds_match_their_golden_files(run: Run, seeded_copy: Path, fmt: str) -> None:
+    result = run("export", "--format", fmt)
+    assert result.exit_code == 0, result.stderr
+    golden = Path(__file__).parent / "golden" / f"seeds-export.{fmt}.jsonl"
+    if os.environ.get("LEDGER_UPDATE_GOLDEN") == "1":
+        golden.write_text(result.stdout, encoding="utf-8")
+    assert golden.exists(), f"{golden} is missing: run the tests once with LEDGER_UPDATE_GOLDEN=1 and review it"
+    assert result.stdout == golden.read_text(encoding="utf-8"), f"regenerate with LEDGER_UPDATE_GOLDEN=1: {golden}"
 
 
 def test_ftm_keeps_source_references(run: Run, seeded_copy: Path) -> None:

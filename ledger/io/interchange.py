@@ -5,10 +5,14 @@ Both read the same stream of ``(type, fields)`` records as the import-format wri
 so they stream in constant memory.
 
 FollowTheMoney (https://followthemoney.tech): parties become Person / PublicBody / Organization /
-Company, a party acting for another a Representation, sources Article, concessions and exchanges
-Event (with the parties involved), sanctions relief also a Sanction, and every citation a
+Company, a party acting for another a Representation, sources Article (a relay also an UnknownLink,
+role ``relays``, from the relaying article to the one it relays), concessions and exchanges Event (with
+the parties involved), sanctions relief also a Sanction, a reported total an Event keyed ``reported
+total`` (period as start and end date, the source as ``proof``), a claim a Note on the entity it is
+about (``attribute: value``, the quote as ``summary``, the source as ``proof``), and every citation a
 Documentation that ties the source to the entity it backs (the quote in ``summary``). Aliases come as
-fragments of their party (same ID, ``alias`` only); FtM tools merge fragments.
+fragments of their party (same ID, ``alias`` only); FtM tools merge fragments. docs/interchange.md
+explains each choice.
 
 PLOVER (https://github.com/openeventdata/PLOVER): one event per concession with the CAMEO code of its
 kind, so the record lines up with GDELT, ICEWS and POLECAT data.
@@ -65,7 +69,7 @@ def _props(**values: Any) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for key, value in values.items():
         items = value if isinstance(value, list) else [value]
-        kept = [str(v) for v in items if v not in (None, "")]
+        kept = [str(getattr(v, "value", v)) for v in items if v not in (None, "")]
         if kept:
             out[key] = kept
     return out
@@ -96,6 +100,22 @@ def _ftm_entities(kind: str, f: dict[str, Any], ctx: Context) -> Iterator[dict[s
             "properties": _props(title=f["title"], publisher=f.get("publisher"), sourceUrl=f.get("url"),
                                  publishedAt=_date(f.get("published")), notes=f.get("note")),
         }  # fmt: skip
+        if f.get("relays"):
+            yield {
+                "id": f"{f['id']}--relays--{f['relays']}", "schema": "UnknownLink",
+                "properties": _props(subject=f["id"], object=f["relays"], role="relays"),
+            }  # fmt: skip
+    elif kind == "total":
+        yield _ftm_total(f)
+    elif kind == "claim":
+        yield {
+            "id": f["id"], "schema": "Note",
+            "properties": _props(
+                entity=ctx.stands_for.get(f["record"], f["record"]), description=f"{f['attribute']}: {f['value']}",
+                summary=f.get("quote"), proof=f["source"], keywords=["claim", f["attribute"], f.get("rank", "normal")],
+                notes=f.get("rank_reason"),
+            ),
+        }  # fmt: skip
     elif kind == "concession":
         yield from _ftm_concession(f, ctx)
     elif kind == "exchange":
@@ -112,6 +132,18 @@ def _ftm_entities(kind: str, f: dict[str, Any], ctx: Context) -> Iterator[dict[s
                 "properties": _props(document=f["source"], entity=entity, role="citation", summary=f.get("quote"),
                                      description=f.get("locator")),
             }  # fmt: skip
+
+
+def _ftm_total(f: dict[str, Any]) -> dict[str, Any]:
+    what = f"{f['value']} {f['unit']}" + (f" ({f['kind']})" if f.get("kind") else "")
+    return {
+        "id": f["id"], "schema": "Event",
+        "properties": _props(
+            name=f"Reported total: {what}", summary=f.get("statement"), startDate=_date(f.get("period_start")),
+            endDate=_date(f.get("period_end")), organizer=f["giver"], involved=[f["giver"], f.get("receiver")],
+            keywords=["reported total", f.get("kind"), f["unit"]], proof=f["source"],
+        ),
+    }  # fmt: skip
 
 
 def _ftm_concession(f: dict[str, Any], ctx: Context) -> Iterator[dict[str, Any]]:

@@ -1,90 +1,74 @@
 """Streaming import of large JSONL and CSV files: flat memory, batched Core inserts, one journal entry per record.
 
 Each line is parsed strictly (duplicate keys and NaN refused), validated with the same pydantic model
-as every other import, and queued. A batch of one record type is written with SQLAlchemy Core
-``executemany``: the journal entries (hash chain computed here, exactly as ``journal.append`` would),
-the ``records`` rows, the record type's own rows and its citations. The payload of each entry is the
-one ``plan_*`` builds for ``ledger add``, and the rows are those its projector would make, so
-``ledger rebuild`` replays the journal into the same tables.
+as every other import, and queued. Every record type the record-by-record importer takes streams:
+sources, parties (with inline aliases), aliases, concessions, exchanges (with inline links), links,
+reported totals, claims and citations. A batch is written with SQLAlchemy Core ``executemany``: the
+``records`` rows, each table's own rows, then the journal entries (hash chain computed here, exactly as
+``journal.append`` would). The payload of each entry is the one ``plan_*`` builds for ``ledger add``
+(``ledger.ops.bulk_plan``; links: ``ledger.ops.bulk_links``), and the rows are those its projector would
+make, so ``ledger rebuild`` replays the journal into the same tables.
 
-IDs are looked up a batch at a time (existing records, referenced parties and sources). A record that
-already exists with the same journalled payload is left alone; one that differs goes through the
-ordinary per-record comparison (and amendment). The whole import is one transaction: the first error
-stops writing, the rest of the file is still validated for more errors, and the caller rolls back.
+IDs are looked up a batch at a time. A record that already exists with the same journalled payload is
+left alone; one that differs goes through the record-by-record comparison (and amendment). An ID given
+twice in one file (sources, parties, concessions, exchanges, totals) is an error naming both lines, as
+in the record-by-record importer. The whole import is one transaction: the first error stops writing,
+the rest of the file is still validated for more errors, and the caller rolls back.
 
-Supported record types: source, party (without inline aliases), concession and citation. References
-must point at records already in the ledger or on an earlier line.
+The one difference from the record-by-record importer is order: a streamed file is written line by line,
+so references must point at records already in the ledger or on an earlier line, where the
+record-by-record importer first sorts the file's records by section. For a file in section order (as
+``ledger export`` writes it) both write the same journal, entry for entry.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, cast
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import ValidationError
 from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from ledger import journal
-from ledger.db import prepare_bulk_load
+from ledger.db import prepare_bulk_load, reserve_ids
 from ledger.domain import RecordType
 from ledger.errors import InvalidInput
 from ledger.io.readers import Document, Location, detect_format, read, stream_jsonl
 from ledger.io.tables import in_load_order, stream_csv
-from ledger.models import (
-    Base,
-    Beneficiary,
-    Citation,
-    Concession,
-    JournalEntry,
-    Party,
-    Record,
-    Source,
-    StatusChange,
+from ledger.models import Base, ExchangeMember, ExchangeSide, JournalEntry, Record
+from ledger.ops.bulk_links import LinkPlanner
+from ledger.ops.bulk_plan import (
+    ADAPTERS,
+    OP,
+    PLAN,
+    RECORD_TYPE,
+    TABLE_ORDER,
+    UNIQUE_IDS,
+    Item,
+    Rows,
+    add_rows,
+    created,
+    link_rows,
+    payload_of,
+    problems_of,
+    references,
+    slug_of,
 )
-from ledger.ops.add import _payload, citation_slug, plan_concession, plan_party, plan_source
-from ledger.ops.load import MAX_ERRORS, LoadResult, _Loader, concession_slug, load
-from ledger.schemas import CiteIn, ConcessionIn, PartyIn, SourceIn, date_columns
+from ledger.ops.load import MAX_ERRORS, LoadResult, _Loader, load
 
 BATCH = 1_000
 #: After the first error, how many IDs of the file's unwritten records are remembered for reference checks.
 UNWRITTEN_LIMIT = 200_000
 #: Files at least this large take the streaming path unless told otherwise.
 STREAM_BYTES = 8 * 1024**2
-STREAMABLE = {"source": SourceIn, "party": PartyIn, "concession": ConcessionIn, "citation": CiteIn}
-_OP = {"source": "add_source", "party": "add_party", "concession": "add_concession", "citation": "add_citation"}
-_RECORD_TYPE = {
-    "source": RecordType.SOURCE, "party": RecordType.PARTY, "concession": RecordType.CONCESSION,
-    "citation": RecordType.CITATION,
-}  # fmt: skip
-_PLAN: dict[str, Callable[..., Any]] = {"source": plan_source, "party": plan_party, "concession": plan_concession}
-_ADAPTERS: dict[str, TypeAdapter[Any]] = {kind: TypeAdapter(model) for kind, model in STREAMABLE.items()}
-_DATES = ("date", "due", "announced", "effective", "expires")
-_PLAIN = (
-    "kind_detail", "summary", "quantity", "unit", "conditions", "authority", "programme", "instrument_ref",
-    "destination", "note", "instrument", "release_form",
-)  # fmt: skip
 #: Told (lines read, bytes read) after every batch of lines.
 Progress = Callable[[int, int], None]
-
-
-@dataclass
-class _Queued:
-    line: int
-    kind: str
-    slug: str
-    data: Any
-    payload: dict[str, Any]
-
-
-@dataclass
-class _Batch:
-    kind: str = ""
-    items: list[_Queued] = field(default_factory=list)
-    slugs: set[str] = field(default_factory=set)
+Lines = Iterable[tuple[int, str | None, Any, int]]
 
 
 def should_stream(path: Path, fmt: str, stream: bool | None) -> bool:
@@ -102,20 +86,26 @@ def should_stream(path: Path, fmt: str, stream: bool | None) -> bool:
 class BulkLoader:
     """One streamed file in the caller's transaction."""
 
-    def __init__(self, session: Session, name: str, *, max_errors: int, progress: Progress | None) -> None:
+    def __init__(
+        self, session: Session, name: str, *, max_errors: int, progress: Progress | None, reread: Callable[[], Lines]
+    ) -> None:
         self.session, self.name, self.max_errors, self.progress = session, name, max_errors, progress
+        self.reread = reread
         self.problems: list[str] = []
         self.result = LoadResult()
-        self.batch = _Batch()
+        self.batch: list[Item] = []
+        self.batch_slugs: set[str] = set()
         self.head = session.info.get("journal_head") or journal.head(session)
         self.at = session.info.get("journal_time") or dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         self.author = session.info.get("author") or journal.default_author()
         self.document = Document(name, {})
         self.loader = _Loader(session, self.document, max_errors)
         self.loader.result = self.result
-        self.unwritten: dict[str, tuple[int, str]] | None = {}
+        self.links = LinkPlanner(session)
+        self.seen = bytearray()  # one bit per records.id: records this file has given with an explicit ID
+        self.unwritten: dict[str, str] | None = {}  # after the first error: ID -> record type, for checks
 
-    def run(self, lines: Iterable[tuple[int, str | None, Any, int]]) -> LoadResult:
+    def run(self, lines: Lines) -> LoadResult:
         """Validate and write every line; InvalidInput lists the problems (the caller rolls back)."""
         for number, kind, value, position in lines:
             if len(self.problems) >= self.max_errors:
@@ -133,17 +123,12 @@ class BulkLoader:
         return self.result
 
     def line(self, number: int, kind: str | None, value: Any) -> None:
-        if isinstance(value, InvalidInput):
-            self.problems.append(value.message)
-            return
-        if kind not in STREAMABLE:
-            self.problems.append(
-                f"{self.name}:{number}: type: {kind!r} cannot be streamed (only {', '.join(STREAMABLE)}); "
-                "import this file with --no-stream"
-            )
+        """Validate one line and queue its record (an exchange's inline links follow it as links)."""
+        if isinstance(value, InvalidInput) or kind is None:
+            self.problems.append(value.message if isinstance(value, InvalidInput) else f"{self.name}:{number}: type")
             return
         try:
-            data = _ADAPTERS[kind].validate_python(value)
+            data = ADAPTERS[kind].validate_python(value)
         except ValidationError as exc:
             for error in exc.errors():
                 where = ".".join(str(p) for p in error["loc"]) or "record"
@@ -151,56 +136,129 @@ class BulkLoader:
                     f"{self.name}:{number}: {where}: {error['msg']} (got {_shown(error.get('input'))})"
                 )
             return
-        if kind == "party" and data.aliases:
-            self.problems.append(f"{self.name}:{number}: aliases: give aliases as their own lines when streaming")
-            return
-        self.queue(number, kind, data)
+        self.queue(Item(number, kind, slug_of(kind, data), data))
+        for j, link in enumerate(data.links if kind == "exchange" else ()):
+            inline = link if link.exchange else link.model_copy(update={"exchange": data.id})
+            if inline.exchange != data.id:
+                self.problems.append(f"{self.name}:{number}: links[{j}]: link names another exchange")
+            else:
+                self.queue(Item(number, "link", "", inline, prefix=f"links[{j}]."))
 
-    def queue(self, number: int, kind: str, data: Any) -> None:
-        slug = _slug_of(kind, data)
-        refs = _references(kind, data)
-        if kind != self.batch.kind or len(self.batch.items) >= BATCH or refs & self.batch.slugs:
+    def queue(self, item: Item) -> None:
+        """Add a record to the batch (written when the batch is full, or before an ID repeats in it)."""
+        found = problems_of(item.kind, item.slug, item.data)
+        if found:
+            self.problems += [f"{self.name}:{item.line}: {item.prefix}{p}" for p in found]
+            return
+        item.refs = list(references(item.kind, item.data))
+        if len(self.batch) >= BATCH or (item.slug and item.slug in self.batch_slugs):
             self.flush()
-            self.batch.kind = kind
-        payload = _payload_of(kind, slug, data)
-        self.batch.items.append(_Queued(number, kind, slug, data, payload))
-        self.batch.slugs.add(slug)
+        self.batch.append(item)
+        if item.slug:
+            self.batch_slugs.add(item.slug)
 
     # --- one batch -------------------------------------------------------------------------------
 
     def flush(self) -> None:
-        items, self.batch = self.batch.items, _Batch()
+        """Check and write the queued records, in file order."""
+        items, self.batch, self.batch_slugs = self.batch, [], set()
         if not items:
             return
-        kind = items[0].kind
-        wanted = {q.slug for q in items} | {r for q in items for r in _references(kind, q.data)}
+        wanted = {i.slug for i in items if i.slug} | {r for i in items for _n, r, _t in i.refs}
+        wanted |= {i.data.exchange for i in items if i.kind == "link" and i.data.exchange}
         known = self._lookup(wanted)
         if self.problems:
-            # Nothing more is written, but references are still checked, against the ledger and the
-            # records of this file that validated (remembered up to a limit, then checks stop).
             self._check_only(items, known)
             return
-        stored = self._payloads([q.slug for q in items if q.slug in known])
-        fresh: list[_Queued] = []
-        for q in items:
-            if q.slug in known:
-                self._existing(q, stored)
-            elif self._resolve(q, known):
-                fresh.append(q)
-        if fresh and not self.problems:
-            self._insert(kind, fresh, known)
+        if any(i.kind == "link" for i in items):
+            self.links.prepare(i.data for i in items if i.kind == "link")
+        stored = self._payloads([i.slug for i in items if i.slug in known])
+        types = {slug: kind for slug, (_key, kind) in known.items()}
+        ids = {slug: key for slug, (key, _kind) in known.items()}
+        fresh: list[Item] = []
+        made: dict[str, int] = {}  # explicit IDs given by this batch's new records -> line
+        for item in items:
+            if item.unique and self._repeated(item, known, made):
+                continue
+            if item.slug and item.slug in types:
+                if not self._unchanged(item, stored):
+                    self._write(fresh, ids)
+                    fresh = []
+                    self._amend(item)
+                if item.unique and item.slug in ids:
+                    self._mark(ids[item.slug])
+                continue
+            if self._resolve(item, types) and self._plan(item, types):
+                for slug, record_type in created(item):
+                    types[slug] = record_type.value
+                if item.unique:
+                    made[item.slug] = item.line
+                fresh.append(item)
+        if not self.problems:
+            self._write(fresh, ids)
+        elif self.unwritten is not None:  # remembered for the checks of the lines that follow
+            self.unwritten.update((i.slug, RECORD_TYPE[i.kind].value) for i in fresh if i.slug)
 
-    def _check_only(self, items: list[_Queued], known: dict[str, tuple[int, str]]) -> None:
+    def _repeated(self, item: Item, known: dict[str, tuple[int, str]], made: dict[str, int]) -> bool:
+        first = made.get(item.slug)
+        if first is None and item.slug in known and self._seen(known[item.slug][0]):
+            first = self._first_line(item.slug, item.line)
+        if first is None:
+            return False
+        self._twice(item, first)
+        return True
+
+    def _twice(self, item: Item, first: int) -> None:
+        where = f"{self.name}:{item.line}: {item.kind}"
+        self.problems.append(f"{where}: ID {item.slug!r} is used twice (first at {self.name}:{first})")
+
+    def _first_line(self, slug: str, before: int) -> int:
+        """The line that first gave this ID (read again: only an error needs it)."""
+        for number, kind, value, _position in self.reread():
+            if number >= before:
+                break
+            if kind in UNIQUE_IDS and isinstance(value, dict) and value.get("id") == slug:
+                return number
+        return 0
+
+    def _seen(self, key: int) -> bool:
+        return key >> 3 < len(self.seen) and bool(self.seen[key >> 3] & (1 << (key & 7)))
+
+    def _mark(self, key: int) -> None:
+        if key >> 3 >= len(self.seen):
+            self.seen.extend(bytes((key >> 3) - len(self.seen) + 1 + len(self.seen) // 2))
+        self.seen[key >> 3] |= 1 << (key & 7)
+
+    def _plan(self, item: Item, types: dict[str, str]) -> bool:
+        """Build the journal payload of a new record (a link's from the batch's link planner)."""
+        if item.kind != "link":
+            item.payload = payload_of(item.kind, item.slug, item.data)
+            if item.kind == "concession":
+                self.links.note_concession(item.slug, item.data.giver, item.data.summary)
+            elif item.kind == "party":
+                self.links.note_party(item.slug, item.data.acts_for)
+            return True
+        payload, found = self.links.plan(item.data, types.get, types.keys())
+        self.problems += [f"{self.name}:{item.line}: {item.prefix}{p}" for p in found]
+        if payload is None and not found and item.data.id is not None:
+            self.result.note_unchanged(item.data.id)
+        item.payload = payload
+        return payload is not None
+
+    def _check_only(self, items: list[Item], known: dict[str, tuple[int, str]]) -> None:
+        """After an error nothing is written, but references are still checked (up to a limit)."""
         if self.unwritten is None:
             return
-        for q in items:
-            self.unwritten[q.slug] = (0, _RECORD_TYPE[q.kind].value)
+        types = {**self.unwritten, **{slug: kind for slug, (_key, kind) in known.items()}}
+        for item in items:
+            if item.unique and item.slug in self.unwritten:
+                self._twice(item, self._first_line(item.slug, item.line))
+            elif item.slug not in known:
+                self._resolve(item, types)
+            if item.slug:
+                self.unwritten[item.slug] = types[item.slug] = RECORD_TYPE[item.kind].value
         if len(self.unwritten) > UNWRITTEN_LIMIT:
             self.unwritten = None
-            return
-        for q in items:
-            if q.slug not in known:
-                self._resolve(q, {**self.unwritten, **known})
 
     def _lookup(self, slugs: set[str]) -> dict[str, tuple[int, str]]:
         rows = self.session.execute(select(Record.slug, Record.id, Record.type).where(Record.slug.in_(slugs)))
@@ -219,196 +277,146 @@ class BulkLoader:
             out.setdefault(str(slug), []).append((op, payload))
         return out
 
-    def _existing(self, q: _Queued, stored: dict[str, list[tuple[str, str]]]) -> None:
-        entries = stored.get(q.slug, [])
-        if [op for op, _ in entries] == [_OP[q.kind]] and entries[0][1] == journal.canonical(q.payload):
-            self.result.note_unchanged(q.slug)
-            return
-        if q.kind == "citation":
-            self.result.note_unchanged(q.slug)  # a citation never changes; its ID is derived from its content
-            return
-        # The rare path: compare field by field and amend, one record at a time.
-        self._sync_head_to_session()
-        location: Location = (q.kind, q.line)
-        self.document.lines[location] = q.line
-        self.loader.compare(q.slug, location, _PLAN[q.kind], q.data.model_copy(update={"id": q.slug}))
+    def _unchanged(self, item: Item, stored: dict[str, list[tuple[str, str]]]) -> bool:
+        """An existing record the file gives exactly as it was added (or a citation, which never changes)."""
+        entries = stored.get(item.slug, [])
+        if item.kind == "citation" or (
+            [op for op, _ in entries] == [OP[item.kind]]
+            and entries[0][1] == journal.canonical(payload_of(item.kind, item.slug, item.data))
+        ):
+            self.result.note_unchanged(item.slug)
+            return True
+        return False
+
+    def _amend(self, item: Item) -> None:
+        """The rare path: compare field by field and amend, one record at a time, through the journal."""
+        self.session.info["journal_head"] = self.head
+        self.session.info["journal_time"] = self.at
+        location: Location = (item.kind,)
+        self.document.lines[location] = item.line
+        self.loader.compare(item.slug, location, PLAN[item.kind], item.data.model_copy(update={"id": item.slug}))
         self.document.lines.pop(location, None)
         self.head = self.session.info.get("journal_head") or self.head
 
-    def _sync_head_to_session(self) -> None:
-        self.session.info["journal_head"] = self.head
-        self.session.info["journal_time"] = self.at
-
-    def _resolve(self, q: _Queued, known: dict[str, tuple[int, str]]) -> bool:
+    def _resolve(self, item: Item, types: dict[str, str]) -> bool:
         ok = True
-        for name, slug, expected in _typed_references(q.kind, q.data):
-            found = known.get(slug)
+        for name, slug, expected in item.refs:
+            found = types.get(slug)
+            where = f"{self.name}:{item.line}: {item.prefix}{name}"
             if found is None:
-                self.problems.append(
-                    f"{self.name}:{q.line}: {name}: no {expected} with ID {slug!r} in the ledger or on an earlier line"
-                )
+                self.problems.append(f"{where}: no {expected} with ID {slug!r} in the ledger or on an earlier line")
                 ok = False
-            elif expected != "record" and found[1] != expected:
-                self.problems.append(f"{self.name}:{q.line}: {name}: {slug!r} is a {found[1]}, not a {expected}")
+            elif expected != "record" and found != expected:
+                self.problems.append(f"{where}: {slug!r} is a {found}, not a {expected}")
                 ok = False
         return ok
 
-    # --- inserts ---------------------------------------------------------------------------------
+    # --- writing a batch -------------------------------------------------------------------------
 
-    def _insert(self, kind: str, items: list[_Queued], known: dict[str, tuple[int, str]]) -> None:
-        seqs = self._journal(items)
-        ids = self._records(_RECORD_TYPE[kind], [(q.slug, seq) for q, seq in zip(items, seqs, strict=True)])
-        refs = {slug: key for slug, (key, _type) in known.items()} | ids
-        rows = [_own_row(kind, q, ids[q.slug], refs) for q in items]
-        model = {"source": Source, "party": Party, "concession": Concession, "citation": Citation}[kind]
-        self.session.execute(insert(_table(model)), rows)
-        if kind == "concession":
-            self._concession_extras(items, seqs, refs)
-        cited = [
-            (q.slug, c, seq) for q, seq in zip(items, seqs, strict=True) if kind != "citation"
-            for c in q.payload.get("citations", [])
-        ]  # fmt: skip
-        if cited:
-            cite_ids = self._records(RecordType.CITATION, [(c["id"], seq) for _slug, c, seq in cited])
-            self.session.execute(
-                insert(_table(Citation)),
-                [_citation_row(cite_ids[c["id"]], refs[slug], c, refs) for slug, c, _ in cited],
+    def _write(self, items: list[Item], ids: dict[str, int]) -> None:
+        """Insert new records: ``records`` rows, each table's rows, then the journal entries."""
+        if not items:
+            return
+        seqs = list(range(self.head.seq + 1, self.head.seq + 1 + len(items)))
+        ids.update(self._records([(slug, kind, seq) for i, seq in zip(items, seqs, strict=True)
+                                  for slug, kind in created(i)]))  # fmt: skip
+        rows: Rows = defaultdict(list)
+        for item, seq in zip(items, seqs, strict=True):
+            if item.kind == "link":
+                assert item.payload is not None
+                link_rows(rows, item.payload, ids)
+            else:
+                add_rows(rows, item, seq, ids)
+        for model in TABLE_ORDER:
+            if model is ExchangeSide:
+                rows[ExchangeMember] = self._sides([i.payload for i in items if i.kind == "link"], ids)  # type: ignore[misc]
+            elif rows[model]:
+                self.session.execute(insert(_table(model)), rows[model])
+        # Every row of the batch is written here, and no journal entry yet.
+        self._journal(items, seqs)
+        for item in items:
+            if item.kind == "link":
+                self.result.links_added += len(item.payload["links"]) if item.payload else 0
+                continue
+            self.result.note_added(item.slug)
+            if item.unique:
+                self._mark(ids[item.slug])
+
+    def _records(self, rows: list[tuple[str, RecordType, int]]) -> dict[str, int]:
+        table = _table(Record)
+        keys = reserve_ids(self.session, table, len(rows))
+        values = [
+            {"id": key, "type": kind, "slug": slug, "retracted": False, "created_seq": seq}
+            for key, (slug, kind, seq) in zip(keys, rows, strict=True)
+        ]
+        if values:
+            self.session.execute(insert(table), values)
+        return {slug: key for key, (slug, _kind, _seq) in zip(keys, rows, strict=True)}
+
+    def _sides(self, payloads: list[dict[str, Any]], ids: dict[str, int]) -> list[dict[str, Any]]:
+        """Insert the exchange sides the batch's links need; return their members' rows."""
+        if not payloads:
+            return []
+        table = _table(ExchangeSide)
+        missing = {m["side"] for p in payloads for m in p["members"]} - ids.keys()
+        if missing:  # a side is the giver's principal, which the batch may not name
+            ids.update((slug, key) for slug, (key, _kind) in self._lookup(missing).items())
+        exchanges = {ids[p["exchange"]] for p in payloads}
+        sides = {
+            (exchange, party): key
+            for key, exchange, party in self.session.execute(
+                select(table.c.id, table.c.exchange_id, table.c.party_id).where(table.c.exchange_id.in_(exchanges))
             )
-        for q in items:
-            self.result.note_added(q.slug)
+        }
+        wanted = []
+        for p in payloads:
+            for m in p["members"]:
+                pair = (ids[p["exchange"]], ids[m["side"]])
+                if pair not in sides and pair not in wanted:
+                    wanted.append(pair)
+        if wanted:
+            keys = reserve_ids(self.session, table, len(wanted))
+            rows = [{"id": k, "exchange_id": x, "party_id": p} for k, (x, p) in zip(keys, wanted, strict=True)]
+            self.session.execute(insert(table), rows)
+            sides.update(zip(wanted, keys, strict=True))
+        return [
+            {"exchange_id": ids[p["exchange"]], "side_id": sides[(ids[p["exchange"]], ids[m["side"]])],
+             "concession_id": ids[m["concession"]]}
+            for p in payloads for m in p["members"]
+        ]  # fmt: skip
 
-    def _journal(self, items: list[_Queued]) -> list[int]:
-        rows, seqs = [], []
-        for q in items:
-            seq, text = self.head.seq + 1, journal.canonical(q.payload)
-            record_type = _RECORD_TYPE[q.kind].value
+    def _journal(self, items: list[Item], seqs: list[int]) -> None:
+        rows = []
+        for item, seq in zip(items, seqs, strict=True):
+            assert item.payload is not None
+            text = _canonical(item.payload)
+            op, record_type = OP[item.kind], RECORD_TYPE[item.kind].value
+            slug = item.payload["exchange"] if item.kind == "link" else item.slug
             digest = journal.entry_hash(
-                seq=seq, at=self.at, author=self.author, op=_OP[q.kind], record_type=record_type,
-                record_slug=q.slug, payload=text, prev_hash=self.head.hash,
+                seq=seq, at=self.at, author=self.author, op=op, record_type=record_type,
+                record_slug=slug, payload=text, prev_hash=self.head.hash,
             )  # fmt: skip
             rows.append({
-                "seq": seq, "at": self.at, "author": self.author, "op": _OP[q.kind], "record_type": record_type,
-                "record_slug": q.slug, "payload": text, "prev_hash": self.head.hash, "hash": digest,
+                "seq": seq, "at": self.at, "author": self.author, "op": op, "record_type": record_type,
+                "record_slug": slug, "payload": text, "prev_hash": self.head.hash, "hash": digest,
             })  # fmt: skip
             self.head = journal.Head(seq, digest)
-            seqs.append(seq)
         self.session.execute(insert(_table(JournalEntry)), rows)
-        return seqs
 
-    def _records(self, record_type: RecordType, slugs: list[tuple[str, int]]) -> dict[str, int]:
-        table = _table(Record)
-        rows = [
-            {"type": record_type.value, "slug": slug, "retracted": False, "created_seq": seq} for slug, seq in slugs
-        ]
-        result = self.session.execute(
-            insert(table).returning(table.c.slug, table.c.id, sort_by_parameter_order=True), rows
-        )
-        return {str(slug): int(key) for slug, key in result}
 
-    def _concession_extras(self, items: list[_Queued], seqs: list[int], refs: dict[str, int]) -> None:
-        beneficiaries, changes = [], []
-        for q, seq in zip(items, seqs, strict=True):
-            data: ConcessionIn = q.data
-            key = refs[q.slug]
-            first_source = refs[data.citations[0].source] if data.citations else None
-            beneficiaries += [
-                {"concession_id": key, "party_id": refs[b], "source_id": first_source} for b in data.beneficiaries
-            ]
-            changes.append({
-                "concession_id": key, "status": data.status, "source_id": first_source, "journal_seq": seq,
-                **date_columns("date", data.date),
-            })  # fmt: skip
-        if beneficiaries:
-            self.session.execute(insert(_table(Beneficiary)), beneficiaries)
-        self.session.execute(insert(_table(StatusChange)), changes)
+def _canonical(payload: dict[str, Any]) -> str:
+    """``journal.canonical`` without its domain walk: every payload here was built from validated input,
+    which holds no floats, no counts beyond 2**53 - 1, no lone surrogates, and only ASCII field names."""
+    return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
 def _table(model: type[Base]) -> Table:
     return cast(Table, model.__table__)
 
 
-# --- pure helpers --------------------------------------------------------------------------------
-
-
 def _shown(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
-
-
-def _slug_of(kind: str, data: Any) -> str:
-    if kind == "concession":
-        return concession_slug(data)
-    if kind == "citation":
-        return str(data.id or citation_slug(data.record, data.model_dump(exclude={"record"})))
-    return str(data.id)
-
-
-def _typed_references(kind: str, data: Any) -> Iterator[tuple[str, str, str]]:
-    """(field, ID, record type it must be) for every reference of a record."""
-    if kind == "source" and data.relays:
-        yield "relays", data.relays, "source"
-    if kind == "party" and data.acts_for:
-        yield "acts_for", data.acts_for, "party"
-    if kind == "concession":
-        yield "giver", data.giver, "party"
-        yield "receiver", data.receiver, "party"
-        for i, name in enumerate(data.beneficiaries):
-            yield f"beneficiaries[{i}]", name, "party"
-        if data.renews:
-            yield "renews", data.renews, "concession"
-    if kind == "citation":
-        yield "record", data.record, "record"
-        yield "source", data.source, "source"
-    for i, citation in enumerate(getattr(data, "citations", []) if kind != "citation" else []):
-        yield f"citations[{i}].source", citation.source, "source"
-
-
-def _references(kind: str, data: Any) -> set[str]:
-    return {slug for _name, slug, _type in _typed_references(kind, data)}
-
-
-def _payload_of(kind: str, slug: str, data: BaseModel) -> dict[str, Any]:
-    """The journal payload plan_* would build (the same function builds it)."""
-    if kind == "citation":
-        entry = data.model_dump(mode="json", exclude_none=True, exclude={"record"})
-        entry["id"] = slug
-        return {"record": data.record, **entry}  # type: ignore[attr-defined]
-    citations = []
-    for citation in getattr(data, "citations", []):
-        entry = citation.model_dump(mode="json", exclude_none=True)
-        entry["id"] = citation.id or citation_slug(slug, citation)
-        citations.append(entry)
-    return _payload(data, slug, citations)
-
-
-def _own_row(kind: str, q: _Queued, key: int, refs: dict[str, int]) -> dict[str, Any]:
-    data = q.data
-    if kind == "source":
-        return {
-            "id": key, "title": data.title, "publisher": data.publisher, "url": data.url,
-            "relays_id": refs[data.relays] if data.relays else None, "snapshot_sha256": data.sha256,
-            "snapshot_length": data.length, "note": data.note, "snapshot_text": None, "retrieved_at": None,
-            **date_columns("published", data.published),
-        }  # fmt: skip
-    if kind == "party":
-        acts_for = refs[data.acts_for] if data.acts_for else None
-        return {"id": key, "name": data.name, "kind": data.kind, "acts_for_id": acts_for, "note": data.note}
-    if kind == "citation":
-        return _citation_row(key, refs[data.record], q.payload, refs)
-    values: dict[str, Any] = {name: getattr(data, name) for name in _PLAIN}
-    for name in _DATES:
-        values.update(date_columns(name, getattr(data, name)))
-    return {
-        "id": key, "giver_id": refs[data.giver], "receiver_id": refs[data.receiver], "kind": data.kind.value,
-        "status": data.status, "renews_id": refs[data.renews] if data.renews else None, **values,
-    }  # fmt: skip
-
-
-def _citation_row(key: int, record_id: int, c: dict[str, Any], refs: dict[str, int]) -> dict[str, Any]:
-    return {
-        "id": key, "record_id": record_id, "source_id": refs[c["source"]], "quote": c.get("quote"),
-        "locator": c.get("locator"), "prefix": c.get("prefix"), "suffix": c.get("suffix"),
-    }  # fmt: skip
 
 
 def bulk_load(
@@ -422,8 +430,12 @@ def bulk_load(
 ) -> LoadResult:
     """Stream one JSONL or CSV file into the ledger in the caller's transaction."""
     prepare_bulk_load(session)
-    lines = stream_jsonl(path) if fmt == "jsonl" else stream_csv(path, record_type)
-    return BulkLoader(session, str(path), max_errors=max_errors, progress=progress).run(lines)
+
+    def lines() -> Lines:
+        return stream_jsonl(path) if fmt == "jsonl" else stream_csv(path, record_type)
+
+    loader = BulkLoader(session, str(path), max_errors=max_errors, progress=progress, reread=lines)
+    return loader.run(lines())
 
 
 def import_files(

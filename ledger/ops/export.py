@@ -93,7 +93,7 @@ def _slug(model: Any = Record) -> Any:
 
 
 def sources(session: Session) -> Iterator[dict[str, Any]]:
-    """Sources, sorted by ID."""
+    """Sources, sorted by ID (relays after the sources they relay, so a one-pass import finds them)."""
     s, r, relays = Source.__table__.c, _slug(), _slug()
     stmt = (
         select(
@@ -113,7 +113,7 @@ def sources(session: Session) -> Iterator[dict[str, Any]]:
         .join(r, r.id == s.id)
         .outerjoin(relays, relays.id == s.relays_id)
         .where(r.retracted.is_(False))
-        .order_by(r.slug)
+        .order_by(s.relays_id.is_not(None), r.slug)
     )
     for row in _stream(session, stmt):
         yield _clean({
@@ -124,7 +124,7 @@ def sources(session: Session) -> Iterator[dict[str, Any]]:
 
 
 def parties(session: Session) -> Iterator[dict[str, Any]]:
-    """Parties, sorted by ID."""
+    """Parties, sorted by ID (those acting for another after the parties that do not)."""
     p, r, acts_for = Party.__table__.c, _slug(), _slug()
     stmt = (
         select(r.slug, p.name, p.kind, acts_for.slug.label("acts_for"), p.note)
@@ -132,7 +132,7 @@ def parties(session: Session) -> Iterator[dict[str, Any]]:
         .join(r, r.id == p.id)
         .outerjoin(acts_for, acts_for.id == p.acts_for_id)
         .where(r.retracted.is_(False))
-        .order_by(r.slug)
+        .order_by(p.acts_for_id.is_not(None), r.slug)
     )
     for row in _stream(session, stmt):
         yield _clean({"id": row[0], "name": row.name, "kind": row.kind, "acts_for": row.acts_for, "note": row.note})
@@ -531,8 +531,6 @@ def interchange_context(session: Session) -> Context:
         sides.setdefault(exchange_slug, []).append(party_slug)
     stands_for: dict[str, str | None] = {f["id"]: f["party"] for f in aliases(session)}
     stands_for.update({f["id"]: f["exchange"] for f in links(session)})
-    stands_for.update({f["id"]: None for f in totals(session)})
-    stands_for.update({f["id"]: None for f in claims(session)})
     return Context(
         party_kinds=party_kinds(session), cameo=cameo_codes(session), exchange_sides=sides,
         sources={f["id"]: f for f in sources(session)}, stands_for=stands_for,

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
 from pydantic import ValidationError
@@ -37,7 +36,7 @@ from ledger.ops.base import Planned, find, write
 from ledger.ops.correct import plan_amend
 from ledger.ops.link import plan_link
 from ledger.ops.shapes import SHAPES, Field, current_input
-from ledger.schemas import CiteIn, LedgerFile, LinkIn
+from ledger.schemas import CiteIn, ExchangeIn, LedgerFile, LinkIn
 
 MAX_ERRORS = 50
 
@@ -102,14 +101,25 @@ def _shown(value: Any) -> str:
 
 
 def _ordered(items: Sequence[Any], parent: Callable[[Any], str | None]) -> list[tuple[int, Any]]:
-    """Items in an order where each one's parent (relayed source, acts_for party) comes first."""
-    index = {item.id: i for i, item in enumerate(items)}
-    graph = {i: {index[p]} if (p := parent(item)) in index else set() for i, item in enumerate(items)}
-    try:
-        order = list(TopologicalSorter(graph).static_order())
-    except CycleError as exc:
-        ids = ", ".join(str(items[i].id) for i in exc.args[1][:-1])
-        raise InvalidInput(f"a cycle in the file: {ids}") from None
+    """Items in file order, except that an item whose parent (relayed source, acts_for party, renewed
+    concession) comes later in the file is moved after it. A file already in dependency order keeps its
+    order, so the journal follows the file (as the streaming import writes it)."""
+    index = {item.id: i for i, item in enumerate(items) if item.id is not None}
+    placed: set[int] = set()
+    order: list[int] = []
+    for start in range(len(items)):
+        chain: list[int] = []
+        current: int | None = start
+        while current is not None and current not in placed:
+            if current in chain:
+                cycle = chain[chain.index(current) :]
+                raise InvalidInput(f"a cycle in the file: {', '.join(str(items[i].id) for i in cycle)}")
+            chain.append(current)
+            above = parent(items[current])
+            current = index.get(above) if above is not None else None
+        for i in reversed(chain):
+            placed.add(i)
+            order.append(i)
     return [(i, items[i]) for i in order]
 
 
@@ -127,11 +137,12 @@ class _Loader:
         self.section(
             "concessions", _ordered(data.concessions, lambda c: c.renews), plan_concession, slug_of=concession_slug
         )
-        self.section("exchanges", list(enumerate(data.exchanges)), plan_exchange)
-        self.links(data)
+        for i, exchange in enumerate(data.exchanges):
+            self.one("exchanges", i, exchange, plan_exchange)
+            self.exchange_links(i, exchange)
         self.flat_links(data)
         self.section("totals", list(enumerate(data.totals)), plan_total)
-        self.section("claims", list(enumerate(data.claims)), plan_claim, slug_of=_claim_slug)
+        self.section("claims", list(enumerate(data.claims)), plan_claim, slug_of=claim_slug)
         self.citations(data)
         if self.problems:
             shown = self.problems[: self.max_errors]
@@ -148,13 +159,23 @@ class _Loader:
         slug_of: Callable[[Any], str] = lambda item: str(item.id),
     ) -> None:
         for i, item in items:
-            slug = slug_of(item)
-            item = item.model_copy(update={"id": slug})
-            if find(self.session, slug) is not None:
-                self.compare(slug, (name, i), plan, item)
-                continue
-            if self.attempt((name, i), partial(self.add, plan, item)):
-                self.result.note_added(slug)
+            self.one(name, i, item, plan, slug_of)
+
+    def one(
+        self,
+        name: str,
+        i: int,
+        item: Any,
+        plan: Callable[[Session, Any], Planned],
+        slug_of: Callable[[Any], str] = lambda item: str(item.id),
+    ) -> None:
+        """Add one record, or compare it with the stored one (and amend it)."""
+        slug = slug_of(item)
+        item = item.model_copy(update={"id": slug})
+        if find(self.session, slug) is not None:
+            self.compare(slug, (name, i), plan, item)
+        elif self.attempt((name, i), partial(self.add, plan, item)):
+            self.result.note_added(slug)
 
     def compare(self, slug: str, location: Location, plan: Callable[[Session, Any], Planned], item: Any) -> None:
         """An existing record: unchanged, or amended (one journal entry with old and new values)."""
@@ -187,16 +208,15 @@ class _Loader:
             plan_amend(self.session, slug, changes, reason=f"import of {self.document.name}", citations=[]),
         )
 
-    def links(self, data: LedgerFile) -> None:
-        for i, exchange in enumerate(data.exchanges):
-            for j, link in enumerate(exchange.links):
-                item = link if link.exchange else link.model_copy(update={"exchange": exchange.id})
-                if item.exchange != exchange.id:
-                    self.problems.append(
-                        f"{self.document.where(('exchanges', i, 'links', j))}: link names another exchange"
-                    )
-                    continue
-                self.attempt(("exchanges", i, "links", j), partial(self.link, item))
+    def exchange_links(self, i: int, exchange: ExchangeIn) -> None:
+        """The links given inside an exchange, right after it (the streaming import does the same)."""
+        for j, link in enumerate(exchange.links):
+            item = link if link.exchange else link.model_copy(update={"exchange": exchange.id})
+            if item.exchange != exchange.id:
+                where = self.document.where(("exchanges", i, "links", j))
+                self.problems.append(f"{where}: link names another exchange")
+                continue
+            self.attempt(("exchanges", i, "links", j), partial(self.link, item))
 
     def flat_links(self, data: LedgerFile) -> None:
         for i, link in enumerate(data.links):
@@ -298,7 +318,8 @@ def concession_slug(concession: Any) -> str:
     return str(concession.id or slugify(f"{concession.giver}-{concession.summary}", max_length=100))
 
 
-def _claim_slug(claim: Any) -> str:
+def claim_slug(claim: Any) -> str:
+    """A claim's ID: the one given, else derived from record, attribute and source."""
     return str(claim.id or slugify(f"claim-{claim.record}-{claim.attribute}-{claim.source}", max_length=100))
 
 
