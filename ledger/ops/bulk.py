@@ -170,8 +170,7 @@ class BulkLoader:
         if self.problems:
             self._check_only(items, known)
             return
-        if any(i.kind == "link" for i in items):
-            self.links.prepare(i.data for i in items if i.kind == "link")
+        self.links.prepare(i.data for i in items if i.kind == "link")  # and forget the last batch's
         stored = self._payloads([i.slug for i in items if i.slug in known])
         types = {slug: kind for slug, (_key, kind) in known.items()}
         ids = {slug: key for slug, (key, _kind) in known.items()}

@@ -41,7 +41,7 @@ class LinkPlanner:
             self.acts_for[slug] = acts_for
 
     def note_concession(self, slug: str, giver: str, summary: str) -> None:
-        """A concession added by this file (in the batch being planned)."""
+        """A concession added by this file (in the batch being planned; forgotten with the batch)."""
         self.concessions[slug] = (giver, summary)
 
     def prepare(self, links: Iterable[LinkIn]) -> None:
