@@ -41,6 +41,7 @@ from ledger.errors import InvalidInput
 from ledger.io.readers import Document, Location, detect_format, read, stream_jsonl
 from ledger.io.tables import in_load_order, stream_csv
 from ledger.models import Base, ExchangeMember, ExchangeSide, JournalEntry, Record
+from ledger.ops import state
 from ledger.ops.bulk_links import LinkPlanner
 from ledger.ops.bulk_plan import (
     ADAPTERS,
@@ -188,6 +189,9 @@ class BulkLoader:
                     self._mark(ids[item.slug])
                 continue
             if self._resolve(item, types) and self._plan(item, types):
+                if item.kind == "link" and self._linked_again(item, fresh):
+                    self._write(fresh, ids)  # each link entry records its exchange as it left it
+                    fresh = []
                 for slug, record_type in created(item):
                     types[slug] = record_type.value
                 if item.unique:
@@ -197,6 +201,12 @@ class BulkLoader:
             self._write(fresh, ids)
         elif self.unwritten is not None:  # remembered for the checks of the lines that follow
             self.unwritten.update((i.slug, RECORD_TYPE[i.kind].value) for i in fresh if i.slug)
+
+    @staticmethod
+    def _linked_again(item: Item, fresh: list[Item]) -> bool:
+        """Whether an earlier link of the unwritten batch changes the same exchange."""
+        exchange = item.payload["exchange"] if item.payload else None
+        return any(i.kind == "link" and i.payload and i.payload["exchange"] == exchange for i in fresh)
 
     def _repeated(self, item: Item, known: dict[str, tuple[int, str]], made: dict[str, int]) -> bool:
         first = made.get(item.slug)
@@ -319,6 +329,10 @@ class BulkLoader:
         seqs = list(range(self.head.seq + 1, self.head.seq + 1 + len(items)))
         ids.update(self._records([(slug, kind, seq) for i, seq in zip(items, seqs, strict=True)
                                   for slug, kind in created(i)]))  # fmt: skip
+        linked = {p["exchange"] for i in items if i.kind == "link" and (p := i.payload)}
+        linked |= {m["side"] for i in items if i.kind == "link" and (p := i.payload) for m in p["members"]}
+        if linked - ids.keys():  # an exchange the link joined, or a side the batch does not name
+            ids.update((slug, key) for slug, (key, _kind) in self._lookup(linked - ids.keys()).items())
         rows: Rows = defaultdict(list)
         for item, seq in zip(items, seqs, strict=True):
             if item.kind == "link":
@@ -326,13 +340,23 @@ class BulkLoader:
                 link_rows(rows, item.payload, ids)
             else:
                 add_rows(rows, item, seq, ids)
+        owners = [self._owners(item, ids) for item in items]
+        early: dict[state.Owner, str] = {}
         for model in TABLE_ORDER:
             if model is ExchangeSide:
+                # An exchange's own entry records it before the batch's links add sides and members to it.
+                made = [("r", ids[i.slug]) for i in items if i.kind == "exchange"]
+                early = dict(state.digests(self.session, made)) if made else {}
                 rows[ExchangeMember] = self._sides([i.payload for i in items if i.kind == "link"], ids)  # type: ignore[misc]
             elif rows[model]:
                 self.session.execute(insert(_table(model)), rows[model])
-        # Every row of the batch is written here, and no journal entry yet.
-        self._journal(items, seqs)
+        # Every row of the batch is written here, and no journal entry yet: the digests of what it wrote.
+        found = dict(state.digests(self.session, [o for group in owners for o in group]))
+        states = []
+        for item, group in zip(items, owners, strict=True):
+            own = ("r", ids[item.slug]) if item.kind == "exchange" else None
+            states.append({state.key_of(o): (early if o == own else found).get(o) for o in group})
+        self._journal(items, seqs, states)
         for item in items:
             if item.kind == "link":
                 self.result.links_added += len(item.payload["links"]) if item.payload else 0
@@ -357,9 +381,6 @@ class BulkLoader:
         if not payloads:
             return []
         table = _table(ExchangeSide)
-        missing = {m["side"] for p in payloads for m in p["members"]} - ids.keys()
-        if missing:  # a side is the giver's principal, which the batch may not name
-            ids.update((slug, key) for slug, (key, _kind) in self._lookup(missing).items())
         exchanges = {ids[p["exchange"]] for p in payloads}
         sides = {
             (exchange, party): key
@@ -384,26 +405,37 @@ class BulkLoader:
             for p in payloads for m in p["members"]
         ]  # fmt: skip
 
-    def _journal(self, items: list[Item], seqs: list[int]) -> None:
-        rows = []
-        for item, seq in zip(items, seqs, strict=True):
+    def _owners(self, item: Item, ids: dict[str, int]) -> list[state.Owner]:
+        """The records an entry touches (as ``base.write`` would name them): the ones it made, and a
+        link's exchange, which gains sides and members."""
+        owners = {("r", ids[slug]) for slug, _kind in created(item)}
+        if item.kind == "link":
             assert item.payload is not None
-            text = _canonical(item.payload)
+            owners.add(("r", ids[item.payload["exchange"]]))
+        return sorted(owners)
+
+    def _journal(self, items: list[Item], seqs: list[int], states: list[dict[str, str | None]]) -> None:
+        """The batch's journal entries, hash-chained, each with the digests of the records it touched."""
+        rows = []
+        for item, seq, touched in zip(items, seqs, states, strict=True):
+            assert item.payload is not None
+            text, state_text = _canonical(item.payload), _canonical(touched)
             op, record_type = OP[item.kind], RECORD_TYPE[item.kind].value
             slug = item.payload["exchange"] if item.kind == "link" else item.slug
             digest = journal.entry_hash(
                 seq=seq, at=self.at, author=self.author, op=op, record_type=record_type,
-                record_slug=slug, payload=text, prev_hash=self.head.hash,
+                record_slug=slug, payload=text, prev_hash=self.head.hash, state=state_text,
             )  # fmt: skip
             rows.append({
                 "seq": seq, "at": self.at, "author": self.author, "op": op, "record_type": record_type,
                 "record_slug": slug, "payload": text, "prev_hash": self.head.hash, "hash": digest,
+                "state": state_text,
             })  # fmt: skip
             self.head = journal.Head(seq, digest)
         self.session.execute(insert(_table(JournalEntry)), rows)
 
 
-def _canonical(payload: dict[str, Any]) -> str:
+def _canonical(payload: dict[str, Any]) -> str:  # also a state: digests are hex text
     """``journal.canonical`` without its domain walk: every payload here was built from validated input,
     which holds no floats, no counts beyond 2**53 - 1, no lone surrogates, and only ASCII field names."""
     return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
