@@ -14,13 +14,12 @@ from ledger.audit.registry import AuditOptions, Finding, Severity, check
 from ledger.domain import RecordType, Status
 from ledger.models import Concession, Exchange, ExchangeMember, ExchangeSide, Party, Record
 
-
 _R, _C, _P = Record.__table__, Concession.__table__, Party.__table__
 _SIDES, _MEMBERS, _X = ExchangeSide.__table__, ExchangeMember.__table__, Exchange.__table__
 
 
 @check("unpaired", severity=Severity.WARNING, family="pairing")
-def unpaired(session: Session, _options: AuditOptions) -> Iterator[Finding]:
+def unpaired(session: Session, _options: AuditOptions) -> list[Finding]:
     """A concession in no exchange: what was given in return is not recorded. Info for a concession
     only considered, warning otherwise."""
     in_exchange = select(_MEMBERS.c.id).where(_MEMBERS.c.concession_id == _C.c.id).exists()
@@ -36,7 +35,10 @@ def unpaired(session: Session, _options: AuditOptions) -> Iterator[Finding]:
     considered, info, warning = Status.CONSIDERED.value, Severity.INFO, Severity.WARNING
     return [
         Finding(
-            "unpaired", info if status == considered else warning, "concession", slug,
+            "unpaired",
+            info if status == considered else warning,
+            "concession",
+            slug,
             f'{giver_name}: "{summary}" ({status.replace("_", " ")}) is in no exchange; nothing recorded '
             "was given in return",
             {"status": status},
