@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from ledger.audit.registry import AuditOptions, Finding, Severity, check
-from ledger.domain import PartyKind
+from ledger.domain import PartyKind, RecordType
 from ledger.models import Alias, AliasJudgement, Party
 from ledger.ops.judgements import name_pair as pair_key
 
@@ -151,13 +151,15 @@ def candidate_pairs(names: list[Name]) -> Iterator[tuple[Name, Name]]:
 
 def _names(session: Session) -> list[Name]:
     party_rows = session.execute(
-        select(Party.slug, Party.name, Party.kind).where(Party.retracted.is_(False)).order_by(Party.slug)
+        select(Party.slug, Party.name, Party.kind)
+        .where(Party.type == RecordType.PARTY, Party.retracted.is_(False))  # ix_records_type: not every record
+        .order_by(Party.slug)
     ).all()
     party = aliased(Party, flat=True)
     alias_rows = session.execute(
         select(Alias.slug, Alias.name, party.slug, party.name, party.kind)
         .join(party, party.id == Alias.party_id)
-        .where(Alias.retracted.is_(False), party.retracted.is_(False))
+        .where(Alias.type == RecordType.ALIAS, Alias.retracted.is_(False), party.retracted.is_(False))
         .order_by(Alias.slug)
     ).all()
     names = [Name(n, slug, n, _GROUP.get(kind, "body")) for slug, n, kind in party_rows]

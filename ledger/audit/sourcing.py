@@ -99,8 +99,9 @@ def _single_origin_rows(session: Session, origin: dict[int, int]) -> list[Any]:
     # the label of a fact (labels.label_of): a concession's summary or a total's statement; a link has none
     label = func.coalesce(concessions.c.summary, totals.c.statement)
     stmt = (
-        select(_text(target.c.type), target.c.slug, per_record.c.sources, per_record.c.first, label,
-               per_record.c.origin)  # fmt: skip
+        select(
+            _text(target.c.type), target.c.slug, per_record.c.sources, per_record.c.first, label, per_record.c.origin
+        )  # fmt: skip
         .select_from(per_record)
         .join(target, target.c.id == per_record.c.record_id)
         .outerjoin(concessions, concessions.c.id == target.c.id)
@@ -128,14 +129,37 @@ def single_origin(session: Session, _options: AuditOptions) -> list[Finding]:
     for record_type, slug, count, first, label, origin_key in _single_origin_rows(session, origin):
         what, root, cited = named(nouns[record_type], slug, label), sources[origin_key], sources[first]
         if count == 1 and first == origin_key:
-            add(Finding("single-origin", info, record_type, slug,
-                        f"{what} rests on one source only: {cited.shown}", {"origin": root.slug, "sources": count}))
+            add(
+                Finding(
+                    "single-origin",
+                    info,
+                    record_type,
+                    slug,
+                    f"{what} rests on one source only: {cited.shown}",
+                    {"origin": root.slug, "sources": count},
+                )
+            )
         elif count == 1:
-            add(Finding("single-origin", warning, record_type, slug,
-                        f"{what} rests only on {cited.shown}, which relays {root.shown}: one origin, known second-hand",
-                        {"origin": root.slug, "sources": count, "source": cited.slug}))
+            add(
+                Finding(
+                    "single-origin",
+                    warning,
+                    record_type,
+                    slug,
+                    f"{what} rests only on {cited.shown}, which relays {root.shown}: one origin, known second-hand",
+                    {"origin": root.slug, "sources": count, "source": cited.slug},
+                )
+            )
         else:
-            add(Finding("single-origin", warning, record_type, slug,
-                        f"{what} cites {count} sources, but all trace back to {root.shown}: one origin, not "
-                        "independent confirmation", {"origin": root.slug, "sources": count}))
+            add(
+                Finding(
+                    "single-origin",
+                    warning,
+                    record_type,
+                    slug,
+                    f"{what} cites {count} sources, but all trace back to {root.shown}: one origin, not "
+                    "independent confirmation",
+                    {"origin": root.slug, "sources": count},
+                )
+            )
     return found  # fmt: skip
