@@ -135,18 +135,42 @@ class Name:
     alias: str | None = None
 
 
+#: A blocking key shared by more names than this (a word most names of a group carry, such as "Party" or
+#: "Ministry") says nothing about which of them are variants; comparing all of them is quadratic, so such a
+#: block is not compared as a whole. Its names still meet through their other keys (the surname's).
+MAX_BLOCK = 500
+
+
+def may_match(a: str, b: str) -> bool:
+    """A cheap test that ``likely_same(a, b)`` needs to pass (never False when it is True): the same letters,
+    or the shorter name's surname starting, once folded, like some word of the longer one (every way
+    ``likely_same`` accepts a pair matches the surname against a word with the same folded first letter)."""
+    ta, tb = tokens(a), tokens(b)
+    if not ta or not tb:
+        return False
+    if base(a) == base(b):
+        return True
+    short, long = sorted((ta, tb), key=len)
+    first = fold(short[-1])[:1]
+    return any(fold(word)[:1] == first for word in long)
+
+
 def candidate_pairs(names: list[Name]) -> Iterator[tuple[Name, Name]]:
-    """Pairs of names of the same group sharing a blocking key; each pair once, in a stable order."""
+    """Pairs of names of the same group sharing a blocking key (not an oversized one) that ``may_match``;
+    each pair once, in a stable order."""
     blocks: dict[tuple[str, str], list[int]] = defaultdict(list)
     for index, item in enumerate(names):
         for key in blocking_keys(tokens(item.name)):
             blocks[(item.group, key)].append(index)
     seen: set[tuple[int, int]] = set()
     for members in blocks.values():
+        if len(members) > MAX_BLOCK:
+            continue
         for i, j in combinations(members, 2):
             if (i, j) not in seen:
                 seen.add((i, j))
-                yield names[i], names[j]
+                if may_match(names[i].name, names[j].name):
+                    yield names[i], names[j]
 
 
 def _names(session: Session) -> list[Name]:
