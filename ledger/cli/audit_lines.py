@@ -32,24 +32,34 @@ class _Lines(list[str]):
         self.append(text)
 
 
-def _safe(text: str) -> str:
-    """A cell a spreadsheet will not run as a formula (io.writers.csv_text, inlined: it runs per cell)."""
-    return "'" + text if text.startswith(FORMULA_START) or text.startswith("'") else text
+#: First characters that make a spreadsheet run a cell as a formula, and the apostrophe that escapes them
+#: (io.writers.csv_text, inlined: it runs for two cells of every finding).
+_UNSAFE = frozenset((*FORMULA_START, "'"))
 
 
 def csv_renderer() -> Callable[[list[Finding]], list[str]]:
-    """Findings -> CSV lines, as ``render_rows(..., OutputFormat.CSV)`` writes the audit's rows."""
+    """Findings -> CSV lines, as ``render_rows(..., OutputFormat.CSV)`` writes the audit's rows: every cell
+    escaped like ``csv_text`` (the details cell is a JSON object, which starts with ``{``, so it never needs it)."""
     lines = _Lines()
     writer = csv.writer(lines, lineterminator="\n")
     details = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+    unsafe = _UNSAFE
+
+    def safe(text: str) -> str:
+        return "'" + text if text[:1] in unsafe else text
 
     def render(findings: list[Finding]) -> list[str]:
         lines.clear()
-        writer.writerows(
-            (f.severity.value, _safe(f.check), _safe(f.record_type or ""), _safe(f.record_id or ""), _safe(f.message),
-             _safe(details(f.details)))
-            for f in findings
-        )  # fmt: skip
+        names: dict[tuple[str, str | None], tuple[str, str]] = {}  # (check, record type): both escaped once
+        rows = []
+        for f in findings:
+            fixed = names.get((f.check, f.record_type))
+            if fixed is None:
+                fixed = names[(f.check, f.record_type)] = (safe(f.check), safe(f.record_type or ""))
+            record, message = f.record_id or "", f.message
+            rows.append((f.severity.value, fixed[0], fixed[1], "'" + record if record[:1] in unsafe else record,
+                         "'" + message if message[:1] in unsafe else message, details(f.details)))  # fmt: skip
+        writer.writerows(rows)
         return list(lines)
 
     return render
