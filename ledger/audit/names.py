@@ -135,10 +135,10 @@ class Name:
     alias: str | None = None
 
 
-#: A blocking key shared by more names than this (a word most names of a group carry, such as "Party" or
-#: "Ministry") says nothing about which of them are variants; comparing all of them is quadratic, so such a
-#: block is not compared as a whole. Its names still meet through their other keys (the surname's).
-MAX_BLOCK = 500
+#: A block with more names than this (a word most names of a group carry, such as "Party" or "Ministry")
+#: is not compared pair by pair, which is quadratic: its pairs come from an index of its words instead
+#: (``_large_block_pairs``), which yields every pair ``may_match`` would pass, in the same order.
+MAX_BLOCK = 64
 
 
 def may_match(a: str, b: str) -> bool:
@@ -155,18 +155,55 @@ def may_match(a: str, b: str) -> bool:
     return any(fold(word)[:1] == first for word in long)
 
 
+@lru_cache(maxsize=1 << 16)
+def _word_keys(word: str) -> frozenset[tuple[str, str]]:
+    """Keys two words share whenever ``_surname_match`` can accept them: the same folded form, the same
+    skeleton, or (folded, same first letter, at least 4 letters) a common form after deleting up to the
+    edit distance allowed (1, or 2 from 8 letters): two strings within k edits share a k-deletion form."""
+    folded = fold(word)
+    keys = {("f", folded), ("s", skeleton(word))}
+    if len(folded) >= 4:
+        forms = {folded[1:]} | {folded[:i] + folded[i + 1 :] for i in range(1, len(folded))}
+        if len(folded) >= 8:
+            forms |= {form[:i] + form[i + 1 :] for form in forms for i in range(len(form))}
+        keys |= {("d" + folded[0], form) for form in (forms | {folded})}
+    return frozenset(keys)
+
+
+def _large_block_pairs(names: list[Name], members: list[int]) -> list[tuple[int, int]]:
+    """The pairs of a large block that ``likely_same`` can accept, found through an index of the block's words
+    rather than by trying every pair: the same letters (``base``), or the last word of one name sharing a
+    ``_word_keys`` key with some word of the other (``likely_same`` always matches the shorter name's last
+    word, its surname, that way). Sorted, as ``combinations`` would give them."""
+    postings: dict[tuple[str, str], list[int]] = defaultdict(list)
+    same_letters: dict[str, list[int]] = defaultdict(list)
+    for member in members:
+        same_letters[base(names[member].name)].append(member)
+        for key in {key for word in tokens(names[member].name) for key in _word_keys(word)}:
+            postings[key].append(member)
+    pairs: set[tuple[int, int]] = set()
+    for member in members:
+        words = tokens(names[member].name)
+        if not words:
+            continue
+        others = [*same_letters[base(names[member].name)]]
+        for key in _word_keys(words[-1]):
+            others += postings.get(key, ())
+        pairs.update((min(member, other), max(member, other)) for other in others if other != member)
+    return sorted(pairs)
+
+
 def candidate_pairs(names: list[Name]) -> Iterator[tuple[Name, Name]]:
-    """Pairs of names of the same group sharing a blocking key (not an oversized one) that ``may_match``;
-    each pair once, in a stable order."""
+    """Pairs of names of the same group sharing a blocking key that ``may_match``; each pair once, in a
+    stable order (a large block's pairs through an index of its words, in the same order)."""
     blocks: dict[tuple[str, str], list[int]] = defaultdict(list)
     for index, item in enumerate(names):
         for key in blocking_keys(tokens(item.name)):
             blocks[(item.group, key)].append(index)
     seen: set[tuple[int, int]] = set()
     for members in blocks.values():
-        if len(members) > MAX_BLOCK:
-            continue
-        for i, j in combinations(members, 2):
+        pairs = _large_block_pairs(names, members) if len(members) > MAX_BLOCK else combinations(members, 2)
+        for i, j in pairs:
             if (i, j) not in seen:
                 seen.add((i, j))
                 if may_match(names[i].name, names[j].name):
