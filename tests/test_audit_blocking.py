@@ -26,6 +26,8 @@ def _names(seed: int, count: int) -> list[Name]:
         if rng.random() < 0.3:
             words.append(str(rng.randrange(1000, 1300)))
         if rng.random() < 0.2:
+            words.append(rng.choice("0123ab"))  # like "Party 12 spelled 0": a one-letter last word
+        if rng.random() < 0.2:
             words.reverse()
         out.append(Name(" ".join(words), f"p{i}", "x", "person"))
     return out
@@ -55,3 +57,5 @@ def test_may_match_never_rejects_a_likely_pair() -> None:
             if likely_same(a.name, b.name):
                 assert may_match(a.name, b.name), (a.name, b.name)
     assert not may_match("Party 12", "Party 345")
+    assert not may_match("Party 1234 spelled 0", "Party 1235 spelled 0")
+    assert may_match("Y", "I") and likely_same("Y", "I")  # one word each: the letters fold alike

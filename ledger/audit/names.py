@@ -151,6 +151,8 @@ def may_match(a: str, b: str) -> bool:
     if base(a) == base(b):
         return True
     short, long = sorted((ta, tb), key=len)
+    if len(short) > 1 and len(short[-1]) == 1:
+        return False  # a one-letter surname matches nothing (_surname_match needs two letters, or four)
     first = fold(short[-1])[:1]
     return any(fold(word)[:1] == first for word in long)
 
@@ -187,8 +189,9 @@ def _large_block_pairs(names: list[Name], members: list[int]) -> list[tuple[int,
         if not words:
             continue
         others = [*same_letters[base(names[member].name)]]
-        for key in _word_keys(words[-1]):
-            others += postings.get(key, ())
+        if len(words) == 1 or len(words[-1]) > 1:  # as in may_match: a one-letter surname matches nothing
+            for key in _word_keys(words[-1]):
+                others += postings.get(key, ())
         pairs.update((min(member, other), max(member, other)) for other in others if other != member)
     return sorted(pairs)
 
