@@ -47,7 +47,11 @@ def test_progress_passes_every_item_through_when_not_on_a_terminal() -> None:
     assert list(progress(range(5), "counting")) == [0, 1, 2, 3, 4]
 
 
-def test_shell_completion_script_is_offered(run: Run) -> None:
+def test_shell_completion_script_is_offered(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shellingham
+
+    # Typer names the shell by walking the process tree, which a pytest-xdist worker may not show: say bash.
+    monkeypatch.setattr(shellingham, "detect_shell", lambda *_a, **_k: ("bash", "/bin/bash"))
     result = run("--show-completion", "bash")
     assert result.exit_code == 0 and "_LEDGER_COMPLETE" in result.stdout
 

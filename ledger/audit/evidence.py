@@ -10,12 +10,12 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import null, select
+from sqlalchemy import case, distinct, func, null, select, tuple_
 from sqlalchemy.orm import Session
 
 from ledger.audit.registry import AuditOptions, Finding, Severity, check
 from ledger.audit.textmatch import find_normalised, normalise
-from ledger.domain import ConcessionKind, FuzzyDate, Instrument, LinkBasis, Precision, Status
+from ledger.domain import ConcessionKind, FuzzyDate, Instrument, LinkBasis, Precision, RecordType, Status
 from ledger.models import Citation, Claim, Concession, Link, Record, Source
 
 #: Statuses after which a concession no longer runs, so its expiry does not matter.
@@ -36,7 +36,7 @@ def _renewals(session: Session) -> dict[int, list[dt.date | None]]:
     c = Concession
     rows = session.execute(
         select(c.renews_id, c.announced_on, c.effective_on, c.date_on).where(
-            c.renews_id.is_not(None), c.retracted.is_(False)
+            c.type == RecordType.CONCESSION, c.renews_id.is_not(None), c.retracted.is_(False)
         )
     )
     out: dict[int, list[dt.date | None]] = defaultdict(list)
@@ -60,6 +60,7 @@ def expired(session: Session, options: AuditOptions) -> Iterator[Finding]:
             Concession.expires_text, Concession.expires_on, Concession.expires_precision,
         )
         .where(
+            Concession.type == RecordType.CONCESSION,  # through ix_records_type, not every record in slug order
             Concession.retracted.is_(False), Concession.expires_on.is_not(None), Concession.status.not_in(ENDED),
             Concession.expires_on < options.as_of,
         )
@@ -142,6 +143,20 @@ def disputed_link(session: Session, _options: AuditOptions) -> Iterator[Finding]
     another denies it (a `denied` link between the same two, in either direction)."""
     link, quid, quo, source, cited = _R.alias("link"), _R.alias("quid"), _R.alias("quo"), _R.alias("src"), _R.alias()
     links, citations = Link.__table__, Citation.__table__
+    # the pair regardless of direction, and the pairs some live link states and another denies (one grouped
+    # query): only their links are read, not every stated or denied link of the ledger
+    ordered = links.c.quid_id < links.c.quo_id
+    low = case((ordered, links.c.quid_id), else_=links.c.quo_id)
+    high = case((ordered, links.c.quo_id), else_=links.c.quid_id)
+    live = _R.alias("live")
+    disputed = (
+        select(low, high)
+        .select_from(links)
+        .join(live, live.c.id == links.c.id)
+        .where(live.c.type == RecordType.LINK, live.c.retracted.is_(False), links.c.basis.in_(["stated", "denied"]))
+        .group_by(low, high)
+        .having(func.count(distinct(links.c.basis)) == 2)
+    )
     rows = session.execute(
         select(links.c.quid_id, links.c.quo_id, link.c.slug, quid.c.slug, quo.c.slug, links.c.basis, source.c.slug)
         .select_from(links)
@@ -151,7 +166,8 @@ def disputed_link(session: Session, _options: AuditOptions) -> Iterator[Finding]
         .outerjoin(citations, citations.c.record_id == links.c.id)
         .outerjoin(cited, cited.c.id == citations.c.id)
         .outerjoin(source, (source.c.id == citations.c.source_id) & cited.c.retracted.is_(False))
-        .where(link.c.retracted.is_(False), links.c.basis.in_(["stated", "denied"]))
+        .where(link.c.type == RecordType.LINK, link.c.retracted.is_(False), links.c.basis.in_(["stated", "denied"]))
+        .where(tuple_(low, high).in_(disputed))
         .order_by(link.c.slug, source.c.slug)
     )  # fmt: skip
     pairs: dict[frozenset[int], dict[str, dict[str, set[str]]]] = defaultdict(lambda: defaultdict(dict))
@@ -183,7 +199,7 @@ def _snapshots(session: Session) -> Iterator[tuple[Finding | None, str, str | No
     """(hash finding or None, source slug, usable text or None) for every live source with a snapshot."""
     rows = session.execute(
         select(Source.slug, Source.snapshot_text, Source.snapshot_sha256, Source.snapshot_length)
-        .where(Source.retracted.is_(False), Source.snapshot_sha256.is_not(None))
+        .where(Source.type == RecordType.SOURCE, Source.retracted.is_(False), Source.snapshot_sha256.is_not(None))
         .order_by(Source.slug)
     )
     for slug, text, sha256, length in rows:

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from ledger.audit.registry import AuditOptions, Finding, Severity, check
-from ledger.domain import PartyKind
+from ledger.domain import PartyKind, RecordType
 from ledger.models import Alias, AliasJudgement, Party
 from ledger.ops.judgements import name_pair as pair_key
 
@@ -135,29 +135,95 @@ class Name:
     alias: str | None = None
 
 
+#: A block with more names than this (a word most names of a group carry, such as "Party" or "Ministry")
+#: is not compared pair by pair, which is quadratic: its pairs come from an index of its words instead
+#: (``_large_block_pairs``), which yields every pair ``may_match`` would pass, in the same order.
+MAX_BLOCK = 64
+
+
+def may_match(a: str, b: str) -> bool:
+    """A cheap test that ``likely_same(a, b)`` needs to pass (never False when it is True): the same letters,
+    or the shorter name's surname starting, once folded, like some word of the longer one (every way
+    ``likely_same`` accepts a pair matches the surname against a word with the same folded first letter)."""
+    ta, tb = tokens(a), tokens(b)
+    if not ta or not tb:
+        return False
+    if base(a) == base(b):
+        return True
+    short, long = sorted((ta, tb), key=len)
+    if len(short) > 1 and len(short[-1]) == 1:
+        return False  # a one-letter surname matches nothing (_surname_match needs two letters, or four)
+    first = fold(short[-1])[:1]
+    return any(fold(word)[:1] == first for word in long)
+
+
+@lru_cache(maxsize=1 << 16)
+def _word_keys(word: str) -> frozenset[tuple[str, str]]:
+    """Keys two words share whenever ``_surname_match`` can accept them: the same folded form, the same
+    skeleton, or (folded, same first letter, at least 4 letters) a common form after deleting up to the
+    edit distance allowed (1, or 2 from 8 letters): two strings within k edits share a k-deletion form."""
+    folded = fold(word)
+    keys = {("f", folded), ("s", skeleton(word))}
+    if len(folded) >= 4:
+        forms = {folded[1:]} | {folded[:i] + folded[i + 1 :] for i in range(1, len(folded))}
+        if len(folded) >= 8:
+            forms |= {form[:i] + form[i + 1 :] for form in forms for i in range(len(form))}
+        keys |= {("d" + folded[0], form) for form in (forms | {folded})}
+    return frozenset(keys)
+
+
+def _large_block_pairs(names: list[Name], members: list[int]) -> list[tuple[int, int]]:
+    """The pairs of a large block that ``likely_same`` can accept, found through an index of the block's words
+    rather than by trying every pair: the same letters (``base``), or the last word of one name sharing a
+    ``_word_keys`` key with some word of the other (``likely_same`` always matches the shorter name's last
+    word, its surname, that way). Sorted, as ``combinations`` would give them."""
+    postings: dict[tuple[str, str], list[int]] = defaultdict(list)
+    same_letters: dict[str, list[int]] = defaultdict(list)
+    for member in members:
+        same_letters[base(names[member].name)].append(member)
+        for key in {key for word in tokens(names[member].name) for key in _word_keys(word)}:
+            postings[key].append(member)
+    pairs: set[tuple[int, int]] = set()
+    for member in members:
+        words = tokens(names[member].name)
+        if not words:
+            continue
+        others = [*same_letters[base(names[member].name)]]
+        if len(words) == 1 or len(words[-1]) > 1:  # as in may_match: a one-letter surname matches nothing
+            for key in _word_keys(words[-1]):
+                others += postings.get(key, ())
+        pairs.update((min(member, other), max(member, other)) for other in others if other != member)
+    return sorted(pairs)
+
+
 def candidate_pairs(names: list[Name]) -> Iterator[tuple[Name, Name]]:
-    """Pairs of names of the same group sharing a blocking key; each pair once, in a stable order."""
+    """Pairs of names of the same group sharing a blocking key that ``may_match``; each pair once, in a
+    stable order (a large block's pairs through an index of its words, in the same order)."""
     blocks: dict[tuple[str, str], list[int]] = defaultdict(list)
     for index, item in enumerate(names):
         for key in blocking_keys(tokens(item.name)):
             blocks[(item.group, key)].append(index)
     seen: set[tuple[int, int]] = set()
     for members in blocks.values():
-        for i, j in combinations(members, 2):
+        pairs = _large_block_pairs(names, members) if len(members) > MAX_BLOCK else combinations(members, 2)
+        for i, j in pairs:
             if (i, j) not in seen:
                 seen.add((i, j))
-                yield names[i], names[j]
+                if may_match(names[i].name, names[j].name):
+                    yield names[i], names[j]
 
 
 def _names(session: Session) -> list[Name]:
     party_rows = session.execute(
-        select(Party.slug, Party.name, Party.kind).where(Party.retracted.is_(False)).order_by(Party.slug)
+        select(Party.slug, Party.name, Party.kind)
+        .where(Party.type == RecordType.PARTY, Party.retracted.is_(False))  # ix_records_type: not every record
+        .order_by(Party.slug)
     ).all()
     party = aliased(Party, flat=True)
     alias_rows = session.execute(
         select(Alias.slug, Alias.name, party.slug, party.name, party.kind)
         .join(party, party.id == Alias.party_id)
-        .where(Alias.retracted.is_(False), party.retracted.is_(False))
+        .where(Alias.type == RecordType.ALIAS, Alias.retracted.is_(False), party.retracted.is_(False))
         .order_by(Alias.slug)
     ).all()
     names = [Name(n, slug, n, _GROUP.get(kind, "body")) for slug, n, kind in party_rows]

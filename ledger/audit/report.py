@@ -67,12 +67,16 @@ def finding_row(finding: Finding) -> dict[str, Any]:
 
 def summary_line(findings: list[Finding], checks: list[CheckInfo] | list[str]) -> str:
     """``25 findings from 9 checks: 1 error, 13 warning, 11 info; aliases 2, conflict 1, ...``"""
-    by_severity = Counter(f.severity for f in findings)
-    by_check = Counter(f.check for f in findings)
+    return summary_of(Counter(f.severity for f in findings), Counter(f.check for f in findings), len(checks))
+
+
+def summary_of(by_severity: Counter[Severity], by_check: Counter[str], checks: int) -> str:
+    """The summary line from the counts of findings by severity and by check."""
+    total = sum(by_check.values())
     severities = ", ".join(f"{by_severity[s]} {s.value}" for s in Severity)
-    per_check = ", ".join(f"{name} {n}" for name, n in sorted(by_check.items()))
-    plural = ("s" if len(findings) != 1 else "", "s" if len(checks) != 1 else "")
-    head = f"{len(findings)} finding{plural[0]} from {len(checks)} check{plural[1]}: {severities}"
+    per_check = ", ".join(f"{name} {n}" for name, n in sorted(by_check.items()) if n)
+    plural = ("s" if total != 1 else "", "s" if checks != 1 else "")
+    head = f"{total} finding{plural[0]} from {checks} check{plural[1]}: {severities}"
     return head + (f"; {per_check}" if per_check else "")
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
+import itertools
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -83,6 +83,10 @@ def audit(
         return
     options = AuditOptions(as_of=_day(as_of), promise_window_days=window)
     checks = select_checks(check or (), skip or ())
+    threshold = Severity(fail_on.value).rank if fail_on is not FailOn.NEVER else -1
+    if fmt in (AuditFormat.CSV, AuditFormat.JSONL):
+        _stream(ctx, fmt, output, (options, checks), fail_on)
+        return
     with open_ledger(ctx, write=False) as session:
         findings = run_audit(session, options, checks)
         document = (
@@ -91,9 +95,6 @@ def audit(
     rows = [report.finding_row(f) for f in findings]
     if document is not None:
         text = report.to_markdown(document) if fmt is AuditFormat.MARKDOWN else report.to_html(document)
-    elif fmt is AuditFormat.CSV:
-        flat = [{**r, "details": json.dumps(r["details"], ensure_ascii=False, sort_keys=True)} for r in rows]
-        text = render_rows(flat, report.COLUMNS, OutputFormat.CSV)
     else:
         text = render_rows(rows, ["severity", "check", "record", "message"], OutputFormat(fmt.value), title="audit")
     if output is not None:
@@ -101,5 +102,28 @@ def audit(
     else:
         echo(text)
     note(report.summary_line(findings, checks))
-    if fail_on is not FailOn.NEVER and any(f.severity.rank <= Severity(fail_on.value).rank for f in findings):
+    if any(f.severity.rank <= threshold for f in findings):
+        raise AuditFailed(f"the audit found problems at or above {fail_on.value}")
+
+
+def _stream(ctx: typer.Context, fmt: AuditFormat, output: Path | None, run: tuple[Any, Any], fail_on: FailOn) -> None:
+    """CSV and JSON Lines: each check's findings become lines as soon as it is done (see cli.audit_lines)."""
+    from ledger.audit import report
+    from ledger.audit.registry import Severity, each_check
+    from ledger.cli import audit_lines
+    from ledger.io.atomic import atomic_text
+
+    options, checks = run
+    render = audit_lines.csv_renderer() if fmt is AuditFormat.CSV else audit_lines.jsonl_renderer()
+    with open_ledger(ctx, write=False) as session:
+        done = audit_lines.render_checks(each_check(session, options, checks), render)
+    head = [audit_lines.CSV_HEADER] if fmt is AuditFormat.CSV else []
+    lines = itertools.chain(head, done.lines()) if head or done.runs else iter(["\n"])
+    if output is not None:
+        with atomic_text(output) as handle:
+            audit_lines.write_lines(lines, handle.write)
+    else:
+        audit_lines.write_lines(lines, lambda text: typer.echo(text, nl=False))
+    note(report.summary_of(done.by_severity, done.by_check, len(checks)))
+    if fail_on is not FailOn.NEVER and done.fails_at(Severity(fail_on.value).rank):
         raise AuditFailed(f"the audit found problems at or above {fail_on.value}")

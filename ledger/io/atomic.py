@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TextIO
 
 from ledger.errors import InvalidInput
 
@@ -16,11 +19,19 @@ def write_atomic(path: Path, text: str) -> None:
     A target that exists but is not a regular file (a device such as /dev/stdout, a named pipe) is
     written in place: renaming over it would replace the device with a file.
     """
+    with atomic_text(path) as handle:
+        handle.write(text)
+
+
+@contextlib.contextmanager
+def atomic_text(path: Path) -> Iterator[TextIO]:
+    """A text file (UTF-8) to write piece by piece that appears at ``path`` whole or not at all, as
+    :func:`write_atomic` writes it: a temporary file beside it, fsync, rename (a device or pipe in place)."""
     if path.is_dir():
         raise InvalidInput(f"-o: {str(path)!r} is a folder; give a file name")
     if path.exists() and not stat.S_ISREG(path.stat().st_mode):
         with path.open("w", encoding="utf-8", newline="") as stream:  # /dev/stdout, a pipe: never replace it
-            stream.write(text)
+            yield stream
         return
     directory = path.resolve().parent
     if not directory.is_dir():
@@ -28,7 +39,7 @@ def write_atomic(path: Path, text: str) -> None:
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         umask = os.umask(0)  # mkstemp makes the file 0600; give it the permissions any new file gets
