@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+import os
+import sys
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 import typer
@@ -117,6 +121,43 @@ sql.register(app)
 evidence.register(app)
 
 
+#: Options of the root command that take a value (``--db FILE``): the word after them is not the command.
+ROOT_VALUE_OPTIONS = ("--db", "--author")
+
+
+def command_word(argv: Sequence[str]) -> str | None:
+    """The command named on the command line (``list`` in ``ledger --db x.db list --limit 20``), if any."""
+    words = iter(argv)
+    for word in words:
+        if word == "--":
+            return next(words, None)
+        if word in ROOT_VALUE_OPTIONS:
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def app_for(argv: Sequence[str]) -> typer.Typer:
+    """The app narrowed to the one command ``argv`` runs; the whole app for ``--help``, completion or a typo.
+
+    Typer builds every registered command's parameters (their signatures, type hints and defaults)
+    before it parses anything: about 40 ms for all our commands, where one command needs 2 ms. A
+    narrowed copy parses and runs exactly as the whole app does, so the root help, the docs generator,
+    shell completion and "No such command" suggestions keep seeing every command.
+    """
+    name = command_word(argv)
+    if name is None or "_LEDGER_COMPLETE" in os.environ:
+        return app
+    commands = [c for c in app.registered_commands if c.name == name]
+    groups = [g for g in app.registered_groups if g.name == name]
+    if not commands and not groups:
+        return app
+    narrowed = copy.copy(app)
+    narrowed.registered_commands, narrowed.registered_groups = commands, groups
+    return narrowed
+
+
 def run() -> None:
-    """Console-script entry point."""
-    app(prog_name="ledger")
+    """Console-script entry point: builds only the command being run (see ``app_for``)."""
+    app_for(sys.argv[1:])(prog_name="ledger")
