@@ -19,10 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, String, create_engine, event, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
 from ledger.errors import DatabaseProblem, InvalidInput, LedgerError
 
@@ -542,3 +544,23 @@ def prepare_bulk_load(session: Session) -> None:
     """Connection settings for a streaming import in this transaction (SQLite: a bigger page cache)."""
     if session.get_bind().dialect.name == "sqlite":
         session.execute(text(f"PRAGMA cache_size=-{BULK_CACHE_KIB}"))
+
+
+class DateText(FunctionElement[str]):
+    """A DATE column as ``YYYY-MM-DD`` text, written by the database (streaming exports format no dates in
+    Python). SQLite stores dates as that text already; PostgreSQL writes it with ``to_char`` (a plain cast
+    would follow the server's DateStyle)."""
+
+    type = String()
+    name = "date_text"
+    inherit_cache = True
+
+
+@compiles(DateText)
+def _date_text_sqlite(element: DateText, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+@compiles(DateText, "postgresql")
+def _date_text_postgresql(element: DateText, compiler: Any, **kw: Any) -> str:
+    return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM-DD')"
