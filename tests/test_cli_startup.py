@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -62,3 +64,16 @@ def test_narrowed_app_runs_the_command_as_the_whole_app_does(seeded: Path, db_ur
         argv = ["--db", db_url, *args]
         whole, alone = runner.invoke(app, argv), runner.invoke(app_for(argv), argv)
         assert (alone.exit_code, alone.stdout, alone.stderr) == (whole.exit_code, whole.stdout, whole.stderr)
+
+
+@pytest.mark.sqlite_only
+def test_sql_on_a_sqlite_file_loads_no_sqlalchemy(ledger_db: Path) -> None:
+    """`ledger sql` on a SQLite file needs only the standard library's sqlite3 (SQLAlchemy costs ~0.3 s)."""
+    code = (
+        "import sys; from ledger.cli.app import run\n"
+        f"sys.argv = ['ledger', '--db', {str(ledger_db)!r}, 'sql', 'SELECT count(*) AS n FROM records', '-f', 'csv']\n"
+        "try:\n    run()\nexcept SystemExit as exit:\n    assert not exit.code, exit.code\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'alembic'}))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines() == ["n", "0", "[]"]

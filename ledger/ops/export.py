@@ -22,7 +22,7 @@ from typing import IO, Any
 from sqlalchemy import BigInteger, ColumnElement, Select, String, case, cast, func, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 
-from ledger.db import DateText
+from ledger.db import date_text
 from ledger.domain import FuzzyDate, Precision, RecordType
 from ledger.errors import InvalidInput
 from ledger.io import writers
@@ -560,7 +560,7 @@ def _number(column: Any) -> ColumnElement[Any]:
 
 def _iso(on: Any, precision: Any) -> ColumnElement[Any]:
     """What ``FuzzyDate.iso()`` writes: ``2025``, ``2025-12`` or ``2025-12-13`` by the date's precision."""
-    text, level = DateText(on), _cell(precision)
+    text, level = date_text(on), _cell(precision)
     return case(
         (level == Precision.YEAR.value, func.substr(text, 1, 4)),
         (level == Precision.MONTH.value, func.substr(text, 1, 7)),
