@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from enum import Enum
 from pathlib import Path
+from typing import Any, get_args, get_origin
 
 import pytest
 import typer
+from typer._coercion import build_runtime_param
 from typer.testing import CliRunner
 
 from ledger.cli.app import ROOT_VALUE_OPTIONS, app, app_for, command_word
+from ledger.cli.coercion import UNSURE, obvious
+from tests.conftest import Run
 
 NAMES = [c.name for c in app.registered_commands] + [g.name for g in app.registered_groups]
 
@@ -77,3 +82,48 @@ def test_sql_on_a_sqlite_file_loads_no_sqlalchemy(ledger_db: Path) -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.splitlines() == ["n", "0", "[]"]
+
+
+def _parameters() -> list[tuple[str, Any, Any]]:
+    """(command path, command, parameter) for every parameter of every command, the root included."""
+    out: list[tuple[str, Any, Any]] = []
+
+    def walk(path: str, command: Any) -> None:
+        out.extend((path, command, p) for p in command.params if hasattr(p, "type_descriptor"))
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(f"{path} {name}", sub)
+
+    walk("ledger", typer.main.get_command(app))
+    return out
+
+
+def _samples(annotation: Any) -> list[Any]:
+    if get_origin(annotation) is list:
+        return [[s] for s in _samples(get_args(annotation)[0])] + [[]]
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        members = list(annotation)
+        return [*members, *(str(m.value) for m in members), str(members[0].value).upper(), "nonsense", ""]
+    return ["x", "", "-x", "0", "1", "20", "-3", "007", "1e3", " 5", "5_000", "0.5", "-0.5", "10.0", "inf", 0, 7, 10.0]
+
+
+def test_obvious_values_convert_exactly_as_typer_converts_them() -> None:
+    """The light coercion (ledger.cli.coercion) against Typer's own, on every parameter of every command."""
+    compared = 0
+    for path, command, param in _parameters():
+        descriptor = param.type_descriptor
+        ctx = typer.Context(command)
+        for value in _samples(descriptor.annotation):
+            mine = obvious(descriptor.annotation, descriptor.parameter_info, value)
+            if mine is UNSURE:
+                continue
+            theirs = build_runtime_param(descriptor)._coerce_value(value, param=param, ctx=ctx)
+            assert (mine, type(mine)) == (theirs, type(theirs)), (path, param.name, value)
+            compared += 1
+    assert compared > 200
+
+
+def test_values_that_are_not_obvious_get_typers_own_messages(run: Run) -> None:
+    result = run("list", "--limit", "0")
+    assert result.exit_code == 2 and "Invalid value for '--limit'" in result.stderr
+    result = run("list", "--kind", "nonsense")
+    assert result.exit_code == 2 and "'nonsense' is not one of" in result.stderr

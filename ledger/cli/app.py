@@ -35,7 +35,21 @@ INTERNAL_ERROR = 70
 
 
 class LedgerGroup(TyperGroup):
-    """Turns expected errors into a one-line message and an exit code; tracebacks only with --debug."""
+    """Turns expected errors into a one-line message and an exit code; tracebacks only with --debug.
+
+    Before parsing, every parameter gets the light coercion of ledger.cli.coercion (no pydantic for
+    obvious values such as ``--limit 20``).
+    """
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Parse and run, with obvious values converted without pydantic."""
+        try:
+            from ledger.cli.coercion import lighten
+        except ImportError:  # a Typer without the internals it builds on: Typer's coercion does everything
+            pass
+        else:
+            lighten(self)
+        return super().main(*args, **kwargs)
 
     def invoke(self, ctx: Any) -> Any:
         """Run the command; map LedgerError to its exit code."""
