@@ -43,11 +43,22 @@ def test_root_value_options_are_the_root_options_that_take_a_value() -> None:
     assert taking_values == set(ROOT_VALUE_OPTIONS)
 
 
-def test_whole_app_for_root_help_typos_and_completion(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert app_for(["--help"]) is app
+def test_whole_app_for_typos_versions_and_completion(monkeypatch: pytest.MonkeyPatch) -> None:
     assert app_for(["lsit"]) is app
+    assert app_for(["--version"]) is app
     monkeypatch.setenv("_LEDGER_COMPLETE", "bash_complete")
     assert app_for(["list"]) is app
+
+
+@pytest.mark.parametrize("argv", [["--help"], [], ["--db", "x.db", "--help"]])
+def test_root_help_lists_every_command_as_the_whole_app_does(argv: list[str]) -> None:
+    listing = app_for(argv)
+    assert listing is not app
+    assert all(c.callback is not None and c.callback.__name__ == "_listed" for c in listing.registered_commands)
+    runner = CliRunner()
+    whole, listed = runner.invoke(app, argv), runner.invoke(listing, argv)
+    assert (listed.exit_code, listed.stdout, listed.stderr) == (whole.exit_code, whole.stdout, whole.stderr)
+    assert "  list " in listed.stdout + listed.stderr and "  party " in listed.stdout + listed.stderr
 
 
 @pytest.mark.parametrize("name", NAMES)

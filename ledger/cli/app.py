@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import inspect
 import os
 import sys
 from collections.abc import Sequence
@@ -161,8 +162,10 @@ def app_for(argv: Sequence[str]) -> typer.Typer:
     shell completion and "No such command" suggestions keep seeing every command.
     """
     name = command_word(argv)
-    if name is None or "_LEDGER_COMPLETE" in os.environ:
+    if "_LEDGER_COMPLETE" in os.environ:
         return app
+    if name is None:
+        return _listing() if "--help" in argv or not argv else app
     commands = [c for c in app.registered_commands if c.name == name]
     groups = [g for g in app.registered_groups if g.name == name]
     if not commands and not groups:
@@ -170,6 +173,33 @@ def app_for(argv: Sequence[str]) -> typer.Typer:
     narrowed = copy.copy(app)
     narrowed.registered_commands, narrowed.registered_groups = commands, groups
     return narrowed
+
+
+def _listed() -> None:
+    """Stands in for a command in the root help, which shows only its name and help text."""
+
+
+def _listing() -> typer.Typer:
+    """The app as ``ledger --help`` shows it: each command's name and help text, none of its parameters.
+
+    The root help lists commands with their one-line help; building their parameters (about 30 ms for
+    all of them) would be wasted. Groups keep their own help and callback, without their subcommands.
+    """
+    listing = copy.copy(app)
+    listing.registered_commands = []
+    for info in app.registered_commands:
+        stub = copy.copy(info)
+        stub.help = info.help if info.help is not None else inspect.getdoc(info.callback)
+        stub.callback = _listed
+        listing.registered_commands.append(stub)
+    listing.registered_groups = []
+    for group in app.registered_groups:
+        stub_group = copy.copy(group)
+        if group.typer_instance is not None:
+            stub_group.typer_instance = copy.copy(group.typer_instance)
+            stub_group.typer_instance.registered_commands, stub_group.typer_instance.registered_groups = [], []
+        listing.registered_groups.append(stub_group)
+    return listing
 
 
 def run() -> None:
