@@ -132,14 +132,15 @@ def verify(cursor: Any) -> int:
     """
     prev, expected, broken = "0" * 64, 1, 0
     text = encode_basestring
-    cursor.execute("SELECT seq, at, author, op, record_type, record_slug, payload, prev_hash, hash FROM journal "
+    cursor.execute("SELECT seq, at, author, op, record_type, record_slug, payload, prev_hash, hash, state FROM journal "
                    "ORDER BY seq")  # fmt: skip
     while batch := cursor.fetchmany(10_000):
-        for seq, at, author, op, rtype, slug, payload, prev_hash, digest in batch:
+        for seq, at, author, op, rtype, slug, payload, prev_hash, digest, state in batch:
+            tail = "}" if state is None else f',"state":{state}}}'
             entry = (
                 f'{{"at":{text(at)},"author":{text(author)},"op":{text(op)},"payload":{payload},'
                 f'"prev_hash":{text(prev_hash)},"record_slug":{"null" if slug is None else text(slug)},'
-                f'"record_type":{"null" if rtype is None else text(rtype)},"seq":{seq}}}'
+                f'"record_type":{"null" if rtype is None else text(rtype)},"seq":{seq}{tail}'
             )
             if seq != expected or prev_hash != prev or hashlib.sha256(entry.encode()).hexdigest() != digest:
                 sys.stdout.write(f"broken at {seq}\n")

@@ -49,7 +49,7 @@ TABLES = {
                         "period_start_on", "period_start_precision", "period_end_text", "period_end_on",
                         "period_end_precision", "statement"),
     "claims": ("id", "record_id", "attribute", "value", "source_id", "quote", "rank"),
-    "journal": ("seq", "at", "author", "op", "record_type", "record_slug", "payload", "prev_hash", "hash"),
+    "journal": ("seq", "at", "author", "op", "record_type", "record_slug", "payload", "prev_hash", "hash", "state"),
 }  # fmt: skip
 CONCESSION_PLAIN = (
     "kind_detail", "summary", "quantity", "unit", "conditions", "instrument", "authority", "programme",
@@ -63,11 +63,22 @@ def canonical(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
+#: The column naming the record that owns each table's rows (``ledger.ops.state``; the journal's ``state``
+#: holds each touched record's digest). alias_judgements, never written here, is left out.
+OWNERS = {"aliases": "id", "beneficiaries": "concession_id", "citations": "id", "claims": "id", "concessions": "id",
+          "exchange_members": "exchange_id", "exchange_sides": "exchange_id", "exchanges": "id", "links": "id",
+          "parties": "id", "records": "id", "reported_totals": "id", "sources": "id",
+          "status_changes": "concession_id"}  # fmt: skip
+
+
 def entry_hash(seq: int, at: str, author: str, op: str, rtype: str | None, slug: str | None, payload: str,
-               prev: str) -> str:  # fmt: skip
+               prev: str, state: str | None = None) -> str:  # fmt: skip
     """The journal's entry hash, as ``ledger.journal.entry_hash`` defines it (a smoke test keeps them equal)."""
     head = canonical({"at": at, "author": author, "op": op})[:-1]
     tail = canonical({"prev_hash": prev, "record_slug": slug, "record_type": rtype, "seq": seq})[1:]
+    if state is not None:
+        tail = f'{tail[:-1]},"state":{state}}}'
+
     return hashlib.sha256(f'{head},"payload":{payload},{tail}'.encode()).hexdigest()
 
 
@@ -113,6 +124,9 @@ class RawLoader:
         }
         self.rows: dict[str, list[tuple[Any, ...]]] = {t: [] for t in TABLES}
         self.pending = 0
+        self.mark = mark
+        self.entries: list[tuple[int, str, str | None, str | None, str, list[int]]] = []
+        self.columns = {t: sorted(self._columns(t)) for t in OWNERS}
         self.ids: dict[str, int] = {}
         self.side_of: dict[str, str] = {}
         self.next_id = {t: self._max(t) + 1 for t in ("records", "status_changes", "exchange_sides",
@@ -128,18 +142,51 @@ class RawLoader:
         row = self.cursor.fetchone()
         return (0, GENESIS_HASH) if row is None else (int(row[0]), str(row[1]))
 
+    def _columns(self, table: str) -> list[str]:
+        if self.mark == "?":
+            return [row[1] for row in self.cursor.execute(f"PRAGMA table_info({table})").fetchall()]
+        self.cursor.execute("SELECT column_name FROM information_schema.columns WHERE table_name = %s", (table,))
+        return [row[0] for row in self.cursor.fetchall()]
+
     def add(self, table: str, values: dict[str, Any]) -> None:
         self.rows[table].append(tuple(values.get(c) for c in TABLES[table]))
         self.pending += 1
-        if self.pending >= BATCH:
-            self.flush()
 
     def flush(self) -> None:
+        """Write the buffered rows, then their journal entries, each with the digests of the records it wrote."""
         for table, rows in self.rows.items():
             if rows:
                 self.cursor.executemany(self.sql[table], rows)
                 rows.clear()
         self.pending = 0
+        if not self.entries:
+            return
+        digests = self._digests(sorted({key for entry in self.entries for key in entry[5]}))
+        rows = []
+        for seq, op, rtype, slug, text, owners in self.entries:
+            state = canonical({f"r{key}": digests.get(key) for key in owners})
+            digest = entry_hash(seq, AT, AUTHOR, op, rtype, slug, text, self.prev, state)
+            rows.append((seq, AT, AUTHOR, op, rtype, slug, text, self.prev, digest, state))
+            self.prev = digest
+        self.cursor.executemany(self.sql["journal"], rows)
+        self.entries.clear()
+
+    def _digests(self, owners: list[int]) -> dict[int, str]:
+        """Each record's digest as ``ledger.ops.state`` defines it: its rows, tables in name order, by id."""
+        texts: dict[int, list[str]] = {}
+        for table in sorted(OWNERS):
+            owner, columns = OWNERS[table], ", ".join(self.columns[table])
+            for start in range(0, len(owners), 5_000):
+                chunk = owners[start : start + 5_000]
+                cursor = self.connection.cursor()
+                cursor.execute(
+                    f"SELECT {owner}, {columns} FROM {table} WHERE {owner} IN ({', '.join([self.mark] * len(chunk))})"
+                    f" ORDER BY {owner}, id",
+                    chunk,
+                )
+                for row in cursor:
+                    texts.setdefault(row[0], []).append(f"{table}{tuple(row[1:])!r}\n")
+        return {key: hashlib.sha256("".join(t).encode()).hexdigest()[:32] for key, t in texts.items()}
 
     def new_id(self, table: str) -> int:
         value = self.next_id[table]
@@ -147,19 +194,23 @@ class RawLoader:
         return value
 
     def journal(self, op: str, rtype: str | None, slug: str | None, payload: dict[str, Any]) -> int:
+        """Start a journal entry; the records written until the next one are the ones it touched."""
+        if self.pending >= BATCH:  # a batch ends between entries, never inside one
+            self.flush()
         self.seq += 1
-        text = canonical(payload)
-        digest = entry_hash(self.seq, AT, AUTHOR, op, rtype, slug, text, self.prev)
-        self.add("journal", {"seq": self.seq, "at": AT, "author": AUTHOR, "op": op, "record_type": rtype,
-                             "record_slug": slug, "payload": text, "prev_hash": self.prev, "hash": digest})  # fmt: skip
-        self.prev = digest
+        self.entries.append((self.seq, op, rtype, slug, canonical(payload), []))
+        self.pending += 1
         return self.seq
+
+    def touch(self, key: int) -> None:
+        self.entries[-1][5].append(key)
 
     def record(self, rtype: str, slug: str, seq: int) -> int:
         if slug in self.ids:
             raise ValueError(f"ID {slug!r} is used twice")
         record_id = self.new_id("records")
         self.ids[slug] = record_id
+        self.touch(record_id)
         self.add("records", {"id": record_id, "type": rtype, "slug": slug, "retracted": False, "created_seq": seq})
         return record_id
 
@@ -258,6 +309,7 @@ class RawLoader:
             links.append(link)
         members = [{"concession": c, "side": giver_side[c]} for c in names]
         seq = self.journal("link", "exchange", exchange, {"exchange": exchange, "members": members, "links": links})
+        self.touch(xid)
         for m in members:
             if m["side"] not in sides:
                 sides[m["side"]] = self.new_id("exchange_sides")

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 DEFAULT_DB = "ledger.db"
 #: Migrations this code knows, oldest first. A test keeps it equal to Alembic's history.
-SCHEMA_REVISIONS: tuple[str, ...] = ("0001", "0002", "0003", "0003_10")
+SCHEMA_REVISIONS: tuple[str, ...] = ("0001", "0002", "0003", "0003_10", "0004_5")
 BUSY_TIMEOUT_MS = 30_000
 #: Environment variable: seconds a command waits for a busy database before giving up (exit 4).
 BUSY_TIMEOUT_ENV = "LEDGER_BUSY_TIMEOUT"

@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from json.encoder import encode_basestring
 from typing import Any
@@ -80,15 +80,19 @@ def entry_hash(
     record_slug: str | None,
     payload: str,
     prev_hash: str,
+    state: str | None = None,
 ) -> str:
     """SHA-256 (hex) of the JCS text of the entry; ``payload`` is already canonical JSON and is embedded as is.
 
-    The keys are written in JCS order by hand (this runs once per entry when verifying a chain).
+    The keys are written in JCS order by hand (this runs once per entry when verifying a chain). ``state``
+    (canonical JSON too) is part of the entry only when present, so entries written before it existed
+    keep their hashes.
     """
+    tail = "}" if state is None else f',"state":{state}}}'
     text = (
         f'{{"at":{_string(at)},"author":{_string(author)},"op":{_string(op)},"payload":{payload},'
         f'"prev_hash":{_string(prev_hash)},"record_slug":{_nullable(record_slug)},'
-        f'"record_type":{_nullable(record_type)},"seq":{int(seq)}}}'
+        f'"record_type":{_nullable(record_type)},"seq":{int(seq)}{tail}'
     )
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -129,25 +133,33 @@ def head(session: Session) -> Head:
 
 
 def append(
-    session: Session, op: str, payload: dict[str, Any], *, record_type: str | None, record_slug: str | None
+    session: Session,
+    op: str,
+    payload: dict[str, Any],
+    *,
+    record_type: str | None,
+    record_slug: str | None,
+    state: dict[str, str | None] | None = None,
 ) -> Head:
     """Append one entry in the caller's transaction and return the new head.
 
+    ``state`` maps each record the change touched to the digest of its rows (``ledger.ops.state``).
     The head is cached on the session so a batch of appends reads the chain once.
     """
     previous: Head = session.info.get("journal_head") or head(session)
     at = session.info.get("journal_time") or dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     author = session.info.get("author") or default_author()
     payload_text = canonical(payload)
+    state_text = None if state is None else canonical(state)
     seq = previous.seq + 1
     digest = entry_hash(
         seq=seq, at=at, author=author, op=op, record_type=record_type, record_slug=record_slug,
-        payload=payload_text, prev_hash=previous.hash,
+        payload=payload_text, prev_hash=previous.hash, state=state_text,
     )  # fmt: skip
     session.execute(
         insert(JournalEntry).values(
             seq=seq, at=at, author=author, op=op, record_type=record_type, record_slug=record_slug,
-            payload=payload_text, prev_hash=previous.hash, hash=digest,
+            payload=payload_text, prev_hash=previous.hash, hash=digest, state=state_text,
         )
     )  # fmt: skip
     new_head = Head(seq, digest)
@@ -164,27 +176,35 @@ class ChainProblem:
     message: str
 
 
-def verify_chain(session: Session, *, batch: int = 10_000) -> Iterator[ChainProblem]:
+def verify_chain(
+    session: Session,
+    *,
+    batch: int = 10_000,
+    on_entry: Callable[[int, str | None, str | None], None] | None = None,
+) -> Iterator[ChainProblem]:
     """Recompute every hash in sequence order, streaming in constant memory; yield each broken entry.
 
     An entry is broken when sequence numbers before it are missing, when it does not link to the entry
     before it (removed, reordered or inserted entries), or when its content no longer matches its hash.
     A journal rewritten and re-hashed end to end verifies here: only a checkpoint can catch that.
+    ``on_entry(seq, record_slug, state)`` sees every entry as it streams past (one read for two uses).
     """
-    table = JournalEntry.__table__
-    stmt = select(table).order_by(table.c.seq)
+    t = JournalEntry.__table__.c
+    stmt = select(t.seq, t.at, t.author, t.op, t.record_type, t.record_slug, t.payload, t.prev_hash, t.hash, t.state)
     # Statement-level option: Connection.execution_options() would change the session's connection for good
     # (on PostgreSQL every later statement, SAVEPOINTs included, would go through a server-side cursor).
-    rows = session.connection().execute(stmt.execution_options(yield_per=batch))
+    rows = session.connection().execute(stmt.order_by(t.seq).execution_options(yield_per=batch))
     expected_prev, expected_seq = GENESIS_HASH, 1
-    for seq, at, author, op, record_type, record_slug, payload, prev_hash, stored in rows:
+    for seq, at, author, op, record_type, record_slug, payload, prev_hash, stored, state in rows:
         recomputed = entry_hash(
             seq=seq, at=at, author=author, op=op, record_type=record_type, record_slug=record_slug,
-            payload=payload, prev_hash=prev_hash,
+            payload=payload, prev_hash=prev_hash, state=state,
         )  # fmt: skip
         if seq != expected_seq or prev_hash != expected_prev or recomputed != stored:
             yield ChainProblem(seq, record_slug, _describe_break(seq, expected_seq, prev_hash == expected_prev,
                                                                  recomputed == stored, op))  # fmt: skip
+        if on_entry is not None:
+            on_entry(seq, record_slug, state)
         expected_prev, expected_seq = stored, seq + 1
 
 

@@ -374,3 +374,5 @@ class JournalEntry(Base):
     payload: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: Canonical JSON: the digest of each record the entry touched, after it (``ledger.ops.state``).
+    state: Mapped[str | None] = mapped_column(Text)

@@ -15,6 +15,7 @@ import pytest
 
 from ledger.db import make_engine, resolve_url, session_scope
 from ledger.journal import entry_hash, verify_chain
+from ledger.ops.verify import verify
 
 ROOT = Path(__file__).resolve().parent.parent
 ROWS = 200
@@ -96,6 +97,8 @@ def test_the_raw_loader_chain_verifies_with_the_ledgers_own_hash(bench: tuple[di
     try:
         with session_scope(engine, write=False, url=url) as session:
             assert list(verify_chain(session)) == []
+            report = verify(session)  # its record digests, computed with plain sqlite3, are the ledger's own
+            assert report.ok and report.rows_checked and not report.undigested, report.problems[:3]
     finally:
         engine.dispose()
     sys.path.insert(0, str(ROOT / "bench"))
@@ -104,3 +107,5 @@ def test_the_raw_loader_chain_verifies_with_the_ledgers_own_hash(bench: tuple[di
     args = {"seq": 7, "at": "2026-01-01T00:00:00Z", "author": "a", "op": "add_party", "record_type": "party",
             "record_slug": "by", "payload": '{"id":"by"}', "prev_hash": "0" * 64}  # fmt: skip
     assert rawload.entry_hash(*args.values()) == entry_hash(**args)  # type: ignore[arg-type]
+    state = '{"r1":"00112233445566778899aabbccddeeff"}'
+    assert rawload.entry_hash(*args.values(), state) == entry_hash(**args, state=state)  # type: ignore[arg-type]

@@ -41,7 +41,13 @@ def ledger(db: Path, *args: str, env: dict[str, str] | None = None, drop_root: b
     return subprocess.Popen(
         [*prefix, *CLI, "--db", str(db), *args],
         cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "LEDGER_AUTHOR": "tester", **(env or {})},
+        env={
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "LEDGER_AUTHOR": "tester",
+            "LEDGER_CHECK_TOUCHED": "0",
+            **(env or {}),
+        },  # fmt: skip
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -22,6 +22,7 @@ from ledger.ops.add import add, plan_concession, plan_party, plan_source
 from ledger.ops.base import write
 from ledger.ops.correct import plan_amend, plan_retract, plan_status
 from ledger.ops.link import plan_link, plan_unlink
+from ledger.ops.verify import verify
 from ledger.schemas import CitationIn, ConcessionIn, DateIn, LinkIn, PartyIn, SourceIn
 
 GIVERS = [("by", "us"), ("us", "by"), ("lukashenko", "us")]
@@ -134,7 +135,9 @@ def test_any_sequence_of_operations_replays_to_the_same_tables(template: Path, o
             with session_scope(engine, write=False, url=url) as session:
                 differences = rebuild.check(session)
                 entries = session.execute(select(func.count()).select_from(JournalEntry)).scalar_one()
+                digests = verify(session)  # every entry named every record it changed (ledger/ops/state.py)
         finally:
             engine.dispose()
     assert differences == []
     assert entries == 5 + written
+    assert digests.ok and digests.rows_checked, digests.problems

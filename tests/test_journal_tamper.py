@@ -64,8 +64,11 @@ def test_a_quantity_updated_in_the_table_is_named(run: Run, corrected: Path) -> 
     tamper(corrected, "UPDATE concessions SET quantity = 999 WHERE id = (SELECT id FROM records WHERE slug='release')")
     result = run("verify")
     assert result.exit_code == 1
-    assert "release" in result.stdout and "quantity is 999 in the table but 123 in the journal" in result.stdout
+    assert "concession release: its rows differ from what journal entry 5 recorded" in result.stdout
     assert "promise" not in result.stdout
+    replayed = run("verify", "--replay")
+    assert replayed.exit_code == 1
+    assert "release: quantity is 999 in the table but 123 in the journal" in replayed.stdout
     assert run("verify", "--chain-only").exit_code == 0  # the chain itself is intact
     audit = run("audit", "--format", "json")
     assert any(f["check"] == "integrity" and f["record"] == "release" for f in audit.json()), audit
@@ -78,8 +81,10 @@ def test_a_journal_entry_deleted_from_the_middle(run: Run, corrected: Path) -> N
     assert result.exit_code == 1
     problems = result.json()
     assert problems[0]["where"] == f"entry {seq + 1}" and "entries 3 before it are missing" in problems[0]["message"]
-    assert any(p["record"] == slug and "no journal entry creates it" in p["message"] for p in problems)
+    assert any(p["record"] == slug and "written by no journal entry" in p["message"] for p in problems)
     assert f"first broken entry: {seq + 1}" in result.stderr
+    replayed = run("verify", "--replay", "--format", "json").json()
+    assert any(p["record"] == slug and "no journal entry creates it" in p["message"] for p in replayed)
 
 
 def test_the_last_entries_deleted(run: Run, corrected: Path) -> None:
@@ -89,7 +94,7 @@ def test_the_last_entries_deleted(run: Run, corrected: Path) -> None:
     result = run("verify", "--checkpoint", published)
     assert result.exit_code == 1  # ... but not one that extends the published head
     assert "the journal ends at entry 7 but the checkpoint names entry 9" in result.stdout
-    assert "promise" in result.stdout  # the replay no longer produces the amended, delivered promise
+    assert "promise" in result.stdout  # its rows are those of entry 9, not those the newest entry left recorded
 
 
 def test_two_entries_swapped(run: Run, corrected: Path) -> None:
@@ -117,24 +122,28 @@ def test_a_payload_edited_without_rehashing_is_the_first_broken_entry(run: Run, 
     assert "its content does not match its hash" in result.stdout and "release" in result.stdout
 
 
-def _rewrite_from(path: Path, seq: int, edit: str) -> None:
-    """Edit one payload and re-hash it and every later entry, as an attacker who read docs/journal.md would."""
+def _rewrite_from(path: Path, seq: int, edit: str, state: str | None = None) -> None:
+    """Edit one payload (and, given, its state) and re-hash it and every later entry, as an attacker who read
+    docs/journal.md would."""
     connection = sqlite3.connect(path)
     try:
         connection.execute("DROP TRIGGER IF EXISTS journal_no_update")
         rows = connection.execute(
-            "SELECT seq, at, author, op, record_type, record_slug, payload, prev_hash FROM journal "
+            "SELECT seq, at, author, op, record_type, record_slug, payload, prev_hash, state FROM journal "
             "WHERE seq >= ? ORDER BY seq",
             (seq,),
         ).fetchall()
         prev = rows[0][7]
-        for s, at, author, op, record_type, record_slug, payload, _prev in rows:
+        for s, at, author, op, record_type, record_slug, payload, _prev, old_state in rows:
             if s == seq:
                 payload = json.dumps({**json.loads(payload), **json.loads(edit)}, sort_keys=True, separators=(",", ":"))
+                if state is not None:  # the forged digests replace the recorded ones they name
+                    old_state = json.dumps({**json.loads(old_state), **json.loads(state)}, separators=(",", ":"))
             digest = entry_hash(seq=s, at=at, author=author, op=op, record_type=record_type,
-                                record_slug=record_slug, payload=payload, prev_hash=prev)  # fmt: skip
+                                record_slug=record_slug, payload=payload, prev_hash=prev, state=old_state)  # fmt: skip
             connection.execute(
-                "UPDATE journal SET payload = ?, prev_hash = ?, hash = ? WHERE seq = ?", (payload, prev, digest, s)
+                "UPDATE journal SET payload = ?, prev_hash = ?, hash = ?, state = ? WHERE seq = ?",
+                (payload, prev, digest, old_state, s),
             )
             prev = digest
         connection.commit()
@@ -142,21 +151,42 @@ def _rewrite_from(path: Path, seq: int, edit: str) -> None:
         connection.close()
 
 
+def _state_now(path: Path, slug: str) -> str:
+    """The ``state`` an entry would record for the record ``slug`` as its rows are now (docs/journal.md)."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from ledger.db import make_engine, resolve_url
+    from ledger.models import Record
+    from ledger.ops import state
+
+    engine = make_engine(resolve_url(str(path)))
+    try:
+        with Session(engine) as session:
+            key = session.execute(select(Record.id).where(Record.slug == slug)).scalar_one()
+            return json.dumps(state.state_of(session, {("r", key)}), separators=(",", ":"))
+    finally:
+        engine.dispose()
+
+
 def test_a_payload_rewritten_and_rehashed_is_caught_only_by_the_checkpoint(run: Run, corrected: Path) -> None:
     published = run("checkpoint").stdout.strip()
-    _rewrite_from(corrected, 5, '{"quantity": 124}')
-    # The attacker makes the table agree with the forged journal too: nothing but the checkpoint notices.
+    # The attacker makes the table agree with a forged journal, payload and digests alike: nothing but the
+    # checkpoint notices.
     tamper(corrected, "UPDATE concessions SET quantity = 124 WHERE id = (SELECT id FROM records WHERE slug='release')")
-    assert run("verify").exit_code == 0
+    assert "concession release: its rows differ" in run("verify").stdout  # the digest alone catches the table edit
+    _rewrite_from(corrected, 5, '{"quantity": 124}', _state_now(corrected, "release"))
+    assert run("verify", "--replay").exit_code == 0
     result = run("verify", "--checkpoint", published)
     assert result.exit_code == 1
     assert "entry 9 no longer has the checkpointed hash: the journal was rewritten" in result.stdout
     assert "promise" in result.stdout  # the record of the checkpointed entry
 
 
-def test_a_rehashed_payload_that_the_table_contradicts_is_named_without_a_checkpoint(run: Run, corrected: Path) -> None:
+def test_a_rehashed_payload_that_the_table_contradicts_is_named_by_the_replay(run: Run, corrected: Path) -> None:
     _rewrite_from(corrected, 5, '{"quantity": 124}')
-    result = run("verify")
+    assert run("verify").exit_code == 0  # the rows still match their digests: only a replay reads the payload
+    result = run("verify", "--replay")
     assert result.exit_code == 1
     assert "release: quantity is 123 in the table but 124 in the journal" in result.stdout
 
@@ -169,7 +199,7 @@ def test_a_malformed_checkpoint_is_invalid_input(run: Run, corrected: Path) -> N
 
 def test_entries_that_no_longer_replay_are_each_named(run: Run, corrected: Path) -> None:
     tamper(corrected, "DELETE FROM journal WHERE seq = 1")  # the party by: later entries name it
-    result = run("verify", "--format", "json")
+    result = run("verify", "--replay", "--format", "json")
     assert result.exit_code == 1
     problems = result.json()
     assert problems[0]["where"] == "entry 2" and "entries 1 before it are missing" in problems[0]["message"]

@@ -11,34 +11,39 @@ from ledger import journal
 from ledger.audit.registry import AuditOptions, Finding, Severity, check
 from ledger.db import storage_problems
 from ledger.models import Record
-from ledger.ops import rebuild
+from ledger.ops import rebuild, verify
 
-#: Above this many journal entries the audit skips the replay comparison (it replays every entry through
-#: the projectors, seconds per thousand entries) and says so; `ledger verify` always runs it.
+#: For a ledger whose journal predates record digests: above this many entries the audit skips the replay
+#: comparison (it replays every entry through the projectors, seconds per thousand entries) and says so.
 REPLAY_LIMIT = 5_000
 
 
 @check("integrity", severity=Severity.ERROR, family="integrity")
 def integrity(session: Session, _options: AuditOptions) -> Iterator[Finding]:
     """A damaged database file, a broken journal chain (an entry edited, removed or reordered), or
-    a row that differs from what the journal says (changed outside the ledger). The row comparison
-    replays the journal; above 5,000 entries the audit skips it with an info finding and `ledger verify`
-    runs it."""
+    a record whose rows differ from the digest its newest journal entry recorded (changed, added or
+    deleted outside the ledger). A ledger with entries from before digests existed (schema 0004_5) is
+    compared with a replay of its journal instead, up to 5,000 entries; `ledger verify` always runs it."""
     for table, key, message in storage_problems(session):
         slug = _slug_of(session, key) if key is not None else None
         yield Finding("integrity", Severity.ERROR, table, slug, message, {"row": key})
-    for broken in journal.verify_chain(session):
-        yield Finding(
-            "integrity", Severity.ERROR, "journal", broken.record_slug, f"journal entry {broken.seq}: {broken.message}",
-            {"seq": broken.seq},
-        )  # fmt: skip
+    with verify.Expected() as expected:
+        for broken in journal.verify_chain(session, on_entry=expected.add):
+            yield Finding(
+                "integrity", Severity.ERROR, "journal", broken.record_slug,
+                f"journal entry {broken.seq}: {broken.message}", {"seq": broken.seq},
+            )  # fmt: skip
+        if not expected.undigested:
+            for problem in verify.compare(session, expected):
+                yield Finding("integrity", Severity.ERROR, problem.where, problem.record, problem.message)
+            return
     entries = journal.head(session).seq
     if entries > REPLAY_LIMIT:
         yield Finding(
             "integrity", Severity.INFO, "journal", None,
-            f"the comparison of the tables with a replay of the journal was skipped ({entries} entries, more than "
-            f"{REPLAY_LIMIT}); run `ledger verify` for it",
-            {"entries": entries, "replay_limit": REPLAY_LIMIT},
+            f"{expected.undigested} journal entries predate record digests and the comparison of the tables with a "
+            f"replay of the journal was skipped ({entries} entries, more than {REPLAY_LIMIT}); run `ledger verify`",
+            {"entries": entries, "undigested": expected.undigested, "replay_limit": REPLAY_LIMIT},
         )  # fmt: skip
         return
     for difference in rebuild.check(session):

@@ -106,21 +106,28 @@ def verify(
     checkpoint_line: Annotated[
         str | None, Opt("--checkpoint", help="A line from `ledger checkpoint`: prove the journal still extends it.")
     ] = None,
-    chain_only: Annotated[bool, Opt("--chain-only", help="Only the hash chain; skip replaying the journal.")] = False,
+    chain_only: Annotated[bool, Opt("--chain-only", help="Only the hash chain; skip checking the rows.")] = False,
+    replay: Annotated[
+        bool, Opt("--replay", help="Also replay the journal into a scratch ledger and compare it column by column.")
+    ] = False,
     fmt: FormatOpt = OutputFormat.TABLE,
 ) -> None:
-    """Recompute the hash chain and compare the tables with the journal's replay; exit 1 on any problem."""
+    """Recompute the hash chain and check every row against the digest the journal recorded for it; exit 1 on
+    any problem. `--replay` also replays the journal and compares the tables with it, column by column."""
     from ledger.journal import checkpoint_line as line_of
     from ledger.journal import parse_checkpoint
     from ledger.ops.verify import verify as run_verify
 
     expected = parse_checkpoint(checkpoint_line) if checkpoint_line is not None else None
     with open_ledger(ctx, write=False) as session:
-        report = run_verify(session, checkpoint=expected, replay=not chain_only)
+        report = run_verify(session, checkpoint=expected, rows=not chain_only, replay=replay)
+    if report.undigested:
+        note(f"{report.undigested} entries predate record digests (schema 0004_5): the rows were checked by a replay")
     if report.ok:
         if fmt is not OutputFormat.TABLE:
             echo(render_rows([], PROBLEM_COLUMNS, fmt))
-        note(f"verified: {report.head.seq} entries; {line_of(report.head)}")
+        what = "the chain" if chain_only else "the chain and every row" + (" and a replay" if report.replayed else "")
+        note(f"verified: {report.head.seq} entries ({what}); {line_of(report.head)}")
         return
     echo(render_rows([vars(p) for p in report.problems], PROBLEM_COLUMNS, fmt, title="verification problems"))
     first = f"; first broken entry: {report.first_broken}" if report.first_broken is not None else ""

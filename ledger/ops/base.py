@@ -18,6 +18,7 @@ from ledger import journal
 from ledger.domain import RecordType, closest, slugify
 from ledger.errors import InvalidInput, NotFound
 from ledger.models import Record
+from ledger.ops import state
 
 Projector = Callable[[Session, dict[str, Any]], None]
 PROJECTORS: dict[str, Projector] = {}
@@ -46,17 +47,37 @@ class Planned:
 
 
 def write(session: Session, change: Planned) -> None:
-    """Append the change to the journal, then apply it to the tables, in the caller's transaction."""
-    entry = journal.append(
+    """Apply the change to the tables, then append its journal entry, in the caller's transaction.
+
+    The entry records the digest of every record whose rows the change touched (``ledger.ops.state``),
+    so verification can compare the live tables with the journal without replaying it.
+    """
+    previous = session.info.get("journal_head") or journal.head(session)
+    session.info["journal_head"] = previous
+    session.info["applying_seq"] = previous.seq + 1
+    before = dict(state.digests(session)) if state.checking_touched() else None
+    touched = state.start_tracking(session)
+    try:
+        PROJECTORS[change.op](session, change.payload)
+        session.flush()
+    finally:
+        state.stop_tracking(session)
+    if change.slug is not None:
+        key = session.execute(select(Record.id).where(Record.slug == change.slug)).scalar_one_or_none()
+        if key is not None:
+            touched.add(("r", key))
+    if before is not None:
+        missed = state.changed_owners(before, dict(state.digests(session))) - touched
+        if missed:
+            raise AssertionError(f"{change.op} changed rows of {sorted(missed)} without naming them (state.touch)")
+    journal.append(
         session,
         change.op,
         change.payload,
         record_type=change.record_type.value if change.record_type else None,
         record_slug=change.slug,
+        state=state.state_of(session, touched),
     )
-    session.info["applying_seq"] = entry.seq
-    PROJECTORS[change.op](session, change.payload)
-    session.flush()
 
 
 def find(session: Session, slug: str) -> Record | None:

@@ -45,6 +45,7 @@ from ledger.models import (
     Source,
     StatusChange,
 )
+from ledger.ops import state
 from ledger.ops.add import _payload, citation_slug, plan_concession, plan_party, plan_source
 from ledger.ops.load import MAX_ERRORS, LoadResult, _Loader, concession_slug, load
 from ledger.schemas import CiteIn, ConcessionIn, PartyIn, SourceIn, date_columns
@@ -256,7 +257,7 @@ class BulkLoader:
     # --- inserts ---------------------------------------------------------------------------------
 
     def _insert(self, kind: str, items: list[_Queued], known: dict[str, tuple[int, str]]) -> None:
-        seqs = self._journal(items)
+        seqs = list(range(self.head.seq + 1, self.head.seq + 1 + len(items)))
         ids = self._records(_RECORD_TYPE[kind], [(q.slug, seq) for q, seq in zip(items, seqs, strict=True)])
         refs = {slug: key for slug, (key, _type) in known.items()} | ids
         rows = [_own_row(kind, q, ids[q.slug], refs) for q in items]
@@ -268,32 +269,38 @@ class BulkLoader:
             (q.slug, c, seq) for q, seq in zip(items, seqs, strict=True) if kind != "citation"
             for c in q.payload.get("citations", [])
         ]  # fmt: skip
+        touched: dict[str, list[state.Owner]] = {q.slug: [("r", ids[q.slug])] for q in items}
         if cited:
             cite_ids = self._records(RecordType.CITATION, [(c["id"], seq) for _slug, c, seq in cited])
             self.session.execute(
                 insert(_table(Citation)),
                 [_citation_row(cite_ids[c["id"]], refs[slug], c, refs) for slug, c, _ in cited],
             )
+            for slug, c, _ in cited:
+                touched[slug].append(("r", cite_ids[c["id"]]))
+        self._journal(items, touched)
         for q in items:
             self.result.note_added(q.slug)
 
-    def _journal(self, items: list[_Queued]) -> list[int]:
-        rows, seqs = [], []
+    def _journal(self, items: list[_Queued], touched: dict[str, list[state.Owner]]) -> None:
+        """The batch's journal entries, after its rows: each records the digests of the records it wrote."""
+        found = dict(state.digests(self.session, [o for owners in touched.values() for o in owners]))
+        rows = []
         for q in items:
             seq, text = self.head.seq + 1, journal.canonical(q.payload)
+            state_text = journal.canonical({state.key_of(o): found.get(o) for o in touched[q.slug]})
             record_type = _RECORD_TYPE[q.kind].value
             digest = journal.entry_hash(
                 seq=seq, at=self.at, author=self.author, op=_OP[q.kind], record_type=record_type,
-                record_slug=q.slug, payload=text, prev_hash=self.head.hash,
+                record_slug=q.slug, payload=text, prev_hash=self.head.hash, state=state_text,
             )  # fmt: skip
             rows.append({
                 "seq": seq, "at": self.at, "author": self.author, "op": _OP[q.kind], "record_type": record_type,
                 "record_slug": q.slug, "payload": text, "prev_hash": self.head.hash, "hash": digest,
+                "state": state_text,
             })  # fmt: skip
             self.head = journal.Head(seq, digest)
-            seqs.append(seq)
         self.session.execute(insert(_table(JournalEntry)), rows)
-        return seqs
 
     def _records(self, record_type: RecordType, slugs: list[tuple[str, int]]) -> dict[str, int]:
         table = _table(Record)

@@ -29,6 +29,7 @@ from ledger.models import (
     Source,
     StatusChange,
 )
+from ledger.ops import state
 from ledger.ops.add import Problems, _apply_citations, _check_citations
 from ledger.ops.base import Planned, get, projector, slug_ids
 from ledger.ops.shapes import NOT_AMENDABLE, Shape, current_input, shape_of
@@ -291,6 +292,7 @@ def _apply_retract(session: Session, p: dict[str, Any]) -> None:
                 ExchangeMember.exchange_id.in_([ids[x] for x in p["leaves_exchanges"]]),
             )
         )
+        state.touch_records(session, (ids[x] for x in p["leaves_exchanges"]))
     session.expire_all()
 
 

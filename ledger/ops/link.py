@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, aliased
 from ledger.domain import LinkBasis, RecordType
 from ledger.errors import InvalidInput
 from ledger.models import Concession, Exchange, ExchangeMember, ExchangeSide, Link, Party, Record
+from ledger.ops import state
 from ledger.ops.add import Problems, _apply_citations, _check_citations
 from ledger.ops.base import Planned, find, get, new_record, projector, slug_ids, unique_slug
 from ledger.schemas import LinkIn
@@ -204,8 +205,10 @@ def _has_other_links(session: Session, exchange_id: int, concession_id: int, rem
 @projector("unlink")
 def _apply_unlink(session: Session, p: dict[str, Any]) -> None:
     session.execute(update(Record).where(Record.slug.in_(p["links"])).values(retracted=True))
+    state.touch_records(session, slug_ids(session, p["links"]).values())
     for member in p["remove_members"]:
         ids = slug_ids(session, [member["exchange"], member["concession"]])
+        state.touch_records(session, [ids[member["exchange"]]])
         session.execute(
             delete(ExchangeMember).where(
                 ExchangeMember.exchange_id == ids[member["exchange"]],

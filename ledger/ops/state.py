@@ -1,0 +1,255 @@
+"""Record digests: what each journal entry says the rows it wrote look like, so verification needs no replay.
+
+Every row of the ledger's tables belongs to one *owner*: a record (its ``records`` row, its own table's
+row, and its dependent rows: a concession's beneficiaries and status changes, an exchange's sides and
+members) or an alias judgement. The *digest* of an owner is the SHA-256 (first 128 bits, hex) of its
+rows, in a fixed table order and by primary key within a table, each row's columns in name order as
+the database driver returns them. After a change is applied, its journal entry records the digest of
+every owner it touched, under ``state`` (hashed into the chain like the rest of the entry).
+
+The live tables then verify in one streaming pass: the digest of every owner now must equal the digest
+its newest journal entry recorded. A row edited, inserted or deleted outside the ledger changes its
+owner's digest, and the owner names the record. Replaying the journal (``ledger verify --replay``)
+remains the way to see which column differs, and to check that the journal replays to the same state.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import heapq
+import itertools
+import os
+from collections.abc import Iterable, Iterator
+from typing import Any, cast
+
+from sqlalchemy import Column, Table, event, select, type_coerce
+from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
+
+from ledger.models import (
+    AliasJudgement,
+    Base,
+    Beneficiary,
+    ExchangeMember,
+    ExchangeSide,
+    Record,
+    StatusChange,
+)
+
+#: An owner: ("r", record id) or ("j", alias judgement id).
+Owner = tuple[str, int]
+
+#: Tables that belong to no owner: the journal itself, Alembic's bookkeeping, and reference data the
+#: migrations own (the concession kinds and their CAMEO codes).
+UNOWNED = frozenset({"journal", "alembic_version", "concession_kinds"})
+
+#: Dependent tables: the column naming the record that owns each row.
+DEPENDENTS = {
+    "beneficiaries": "concession_id",
+    "status_changes": "concession_id",
+    "exchange_sides": "exchange_id",
+    "exchange_members": "exchange_id",
+}
+
+#: Tables whose rows are owned by their own ``id`` under a kind other than a record.
+OWN_KIND = {"alias_judgements": "j"}
+
+#: Set LEDGER_CHECK_TOUCHED=1 (the test suite does) to prove, on every write, that the owners an entry
+#: names are all the owners whose rows changed: a missed one would make a later verification fail.
+CHECK_TOUCHED_ENV = "LEDGER_CHECK_TOUCHED"
+
+
+def _is_record_table(table: Table) -> bool:
+    return table.name == "records" or (
+        "id" in table.c and any(fk.column.table.name == "records" for fk in table.c.id.foreign_keys)
+    )
+
+
+@functools.cache
+def owned_tables() -> list[tuple[str, Table, Column[Any]]]:
+    """(owner kind, table, owner column) for every table with owned rows, in the fixed digest order.
+
+    Raises LookupError for a table nobody classified: a new table must say who owns its rows.
+    """
+    out: list[tuple[str, Table, Column[Any]]] = []
+    for table in Base.metadata.sorted_tables:
+        if table.name in UNOWNED:
+            continue
+        if table.name in OWN_KIND:
+            out.append((OWN_KIND[table.name], table, table.c.id))
+        elif table.name in DEPENDENTS:
+            out.append(("r", table, table.c[DEPENDENTS[table.name]]))
+        elif _is_record_table(table):
+            out.append(("r", table, table.c.id))
+        else:
+            raise LookupError(f"table {table.name}: no owner is defined for its rows (see ledger/ops/state.py)")
+    return sorted(out, key=lambda t: t[1].name)
+
+
+@functools.cache
+def _raw(table: Table, owner: Column[Any]) -> Any:
+    """SELECT owner, every column (by name) as the driver returns it (no type processing), by owner and key."""
+    columns = [type_coerce(c, NullType()).label(c.key) for c in sorted(table.c, key=lambda c: c.name)]
+    key = [owner, *(c for c in table.primary_key.columns if c is not owner)]
+    return select(owner.label("_owner"), *columns).order_by(*key)
+
+
+def _rows(session: Session, owners: Iterable[Owner] | None, batch: int) -> Iterator[tuple[Owner, int, str]]:
+    """(owner, table position, row text) for the owned rows, ordered by owner then table then key."""
+    wanted = None if owners is None else _wanted(session, owners)
+    streams = []
+    for position, (kind, table, owner) in enumerate(owned_tables()):
+        stmt = _raw(table, owner)
+        if wanted is not None:
+            keys = wanted.get(table.name)
+            if not keys:
+                continue
+            stmt = stmt.where(owner.in_(sorted(keys)))
+        # Statement-level yield_per: streamed (a server-side cursor on PostgreSQL), flat memory.
+        result = session.connection().execute(stmt.execution_options(yield_per=batch))
+        streams.append(_tagged(result, kind, position, table.name))
+    return heapq.merge(*streams)
+
+
+def _wanted(session: Session, owners: Iterable[Owner]) -> dict[str, set[int]]:
+    """Per table, the given owners that can have rows in it (a record's rows live in its type's tables).
+
+    Only the tables of each record's type are read: in a ledger written through the ledger, a record has
+    rows nowhere else. (Verification reads every table, so a stray row elsewhere still changes a digest.)
+    """
+    records: set[int] = set()
+    wanted: dict[str, set[int]] = {}
+    for kind, key in owners:
+        if kind == "r":
+            records.add(key)
+        else:
+            for name, table_kind in OWN_KIND.items():
+                if table_kind == kind:
+                    wanted.setdefault(name, set()).add(key)
+    if records:
+        tables = _tables_by_type()
+        for chunk in _chunks(sorted(records), 10_000):
+            for key, record_type in session.execute(select(Record.id, Record.type).where(Record.id.in_(chunk))):
+                for name in tables[record_type]:
+                    wanted.setdefault(name, set()).add(key)
+    return wanted
+
+
+def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@functools.cache
+def _tables_by_type() -> dict[Any, tuple[str, ...]]:
+    """Each record type's tables: ``records``, its own table, and the dependents that point at it."""
+    out: dict[Any, tuple[str, ...]] = {}
+    for record_type, mapper in Record.__mapper__.polymorphic_map.items():
+        own = cast(Table, mapper.local_table).name
+        dependents = [
+            name
+            for name, column in DEPENDENTS.items()
+            if any(fk.column.table.name == own for fk in Base.metadata.tables[name].c[column].foreign_keys)
+        ]
+        out[record_type] = ("records", own, *dependents) if own != "records" else ("records", *dependents)
+    return out
+
+
+def _tagged(result: Iterable[Any], kind: str, position: int, name: str) -> Iterator[tuple[Owner, int, str]]:
+    for owner, *row in result:
+        yield (kind, owner), position, f"{name}{tuple(row)!r}"
+
+
+def digest_rows(rows: Iterable[str]) -> str:
+    """The digest of one owner's rows (their texts, in digest order)."""
+    h = hashlib.sha256()
+    for text in rows:
+        h.update(text.encode())
+        h.update(b"\n")
+    return h.hexdigest()[:32]
+
+
+def digests(
+    session: Session, owners: Iterable[Owner] | None = None, *, batch: int = 10_000
+) -> Iterator[tuple[Owner, str]]:
+    """(owner, digest) for the given owners that have rows (every owner when None), ordered by owner."""
+    for owner, group in itertools.groupby(_rows(session, owners, batch), key=lambda item: item[0]):
+        yield owner, digest_rows(text for _, _, text in group)
+
+
+def key_of(owner: Owner) -> str:
+    """The owner as the journal's ``state`` names it: ``r12`` for record 12, ``j3`` for judgement 3."""
+    return f"{owner[0]}{owner[1]}"
+
+
+def owner_of(key: str) -> Owner:
+    """The inverse of :func:`key_of`."""
+    return key[0], int(key[1:])
+
+
+def state_of(session: Session, owners: set[Owner]) -> dict[str, str | None]:
+    """The ``state`` of a journal entry: each touched owner's digest, None for one left with no rows."""
+    found = {key_of(o): d for o, d in digests(session, owners)} if owners else {}
+    return {key_of(o): found.get(key_of(o)) for o in sorted(owners)}
+
+
+# -- which owners a change touched -----------------------------------------------------------------
+
+TOUCHED = "ledger_touched"
+
+
+def start_tracking(session: Session) -> set[Owner]:
+    """Begin collecting the owners the next change touches (ORM flushes are collected automatically)."""
+    touched: set[Owner] = set()
+    session.info[TOUCHED] = touched
+    return touched
+
+
+def stop_tracking(session: Session) -> None:
+    session.info.pop(TOUCHED, None)
+
+
+def touch(session: Session, *owners: Owner) -> None:
+    """Name owners changed by a Core statement (UPDATE/DELETE), which ORM flush tracking cannot see."""
+    touched = session.info.get(TOUCHED)
+    if touched is not None:
+        touched.update(owners)
+
+
+def touch_records(session: Session, ids: Iterable[int]) -> None:
+    """Name records changed by a Core statement."""
+    touch(session, *(("r", i) for i in ids))
+
+
+def _owner_of_object(obj: object) -> Owner | None:
+    if isinstance(obj, Record):
+        return ("r", obj.id)
+    if isinstance(obj, Beneficiary | StatusChange):
+        return ("r", obj.concession_id)
+    if isinstance(obj, ExchangeSide | ExchangeMember):
+        return ("r", obj.exchange_id)
+    if isinstance(obj, AliasJudgement):
+        return ("j", obj.id)
+    return None
+
+
+@event.listens_for(Session, "after_flush")
+def _collect(session: Session, _context: Any) -> None:
+    touched = session.info.get(TOUCHED)
+    if touched is None:
+        return
+    for obj in itertools.chain(session.new, session.dirty, session.deleted):
+        owner = _owner_of_object(obj)
+        if owner is not None and owner[1] is not None:
+            touched.add(owner)
+
+
+def checking_touched() -> bool:
+    """True when every write must prove that it named every owner it changed (slow: for tests)."""
+    return os.environ.get(CHECK_TOUCHED_ENV) == "1"
+
+
+def changed_owners(before: dict[Owner, str], after: dict[Owner, str]) -> set[Owner]:
+    """Owners whose digest differs between two full snapshots (appeared, disappeared or changed)."""
+    return {o for o in before.keys() | after.keys() if before.get(o) != after.get(o)}
