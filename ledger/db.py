@@ -16,15 +16,19 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import Engine, Table, create_engine, event, func, select, text
-from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Any
 
 from ledger.errors import DatabaseProblem, InvalidInput, LedgerError
+
+if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement, Engine, Table
+    from sqlalchemy.engine import URL
+    from sqlalchemy.orm import Session
+
+# SQLAlchemy is imported inside the functions that use it: `ledger sql` on a SQLite file needs only the
+# standard library's sqlite3 here, and importing SQLAlchemy (with its ORM) costs about 0.3 s of CPU.
 
 DEFAULT_DB = "ledger.db"
 #: Migrations this code knows, oldest first. A test keeps it equal to Alembic's history.
@@ -38,19 +42,32 @@ MAX_PAGES_ENV = "LEDGER_SQLITE_MAX_PAGES"
 PG_WRITE_LOCK = 0x1ED9E7
 
 
+def sqlite_path(db: str | None) -> str | None:
+    """The SQLite file named by ``--db``, else ``LEDGER_DB``, else ``./ledger.db``; None when it is a URL."""
+    value = db or os.environ.get("LEDGER_DB") or DEFAULT_DB
+    return None if "://" in value else str(Path(value).expanduser().absolute())
+
+
 def resolve_url(db: str | None) -> URL:
     """The database URL from ``--db``, else ``LEDGER_DB``, else ``./ledger.db``; paths become SQLite URLs."""
-    value = db or os.environ.get("LEDGER_DB") or DEFAULT_DB
-    if "://" in value:
+    from sqlalchemy import exc as sa_exc
+    from sqlalchemy.engine import make_url
+
+    path = sqlite_path(db)
+    if path is None:
+        value = db or os.environ.get("LEDGER_DB") or DEFAULT_DB
         try:
             return make_url(value)
         except sa_exc.ArgumentError as exc:
             raise DatabaseProblem(f"not a database URL: {safe_url_text(value)}") from exc
-    return make_url("sqlite://").set(database=str(Path(value).expanduser().absolute()))
+    return make_url("sqlite://").set(database=path)
 
 
 def safe_url_text(url: URL | str) -> str:
     """A URL as text with any password hidden."""
+    from sqlalchemy import exc as sa_exc
+    from sqlalchemy.engine import make_url
+
     if isinstance(url, str):
         try:
             url = make_url(url)
@@ -90,6 +107,8 @@ _ENGINES: dict[tuple[str, bool, int, str], Engine] = {}
 
 def make_engine(url: URL, *, create: bool = False) -> Engine:
     """An engine for the ledger at ``url``; a missing SQLite file is an error unless ``create``."""
+    from sqlalchemy import create_engine
+
     key = (url.render_as_string(hide_password=False), create, busy_timeout_ms(), os.environ.get(MAX_PAGES_ENV, ""))
     engine = _ENGINES.get(key)
     if is_sqlite(url):
@@ -111,6 +130,8 @@ def _sqlite_check_path(url: URL, *, create: bool) -> None:
 
 
 def _sqlite_engine(url: URL, *, create: bool) -> Engine:
+    from sqlalchemy import create_engine, event
+
     path = str(url.database)
     mode = "rwc" if create else "rw"
     uri = f"file:{Path(path).as_posix()}?mode={mode}"
@@ -146,6 +167,9 @@ def _sqlite_on_begin(conn: Any) -> None:
 
 def schema_revision(session: Session) -> str | None:
     """The Alembic revision the database is at, or None when it has never been initialised."""
+    from sqlalchemy import exc as sa_exc
+    from sqlalchemy import text
+
     try:
         with session.begin_nested():
             return session.execute(text("SELECT version_num FROM alembic_version")).scalar_one_or_none()
@@ -200,6 +224,10 @@ def session_scope(engine: Engine, *, write: bool, url: URL | None = None, dry_ru
 
 def _begin(engine: Engine, *, write: bool) -> Session:
     """A session whose transaction has started and, for a write, holds the write lock."""
+    from sqlalchemy import exc as sa_exc
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
     timeout = busy_timeout_ms() / 1000
     deadline = time.monotonic() + timeout
     bind = engine.execution_options(ledger_write=write)
@@ -271,6 +299,8 @@ def translate_errors(url: URL | None) -> Iterator[None]:
 
     Messages carry the driver's first line only: never the SQL statement or its parameters.
     """
+    from sqlalchemy import exc as sa_exc
+
     where = describe(url) if url is not None else "the database"
     try:
         yield
@@ -281,6 +311,8 @@ def translate_errors(url: URL | None) -> Iterator[None]:
 
 
 def _problem(exc: BaseException, where: str) -> DatabaseProblem:
+    from sqlalchemy import exc as sa_exc
+
     orig = getattr(exc, "orig", exc)
     first = _first_line(orig)
     if is_busy(exc):
@@ -331,7 +363,7 @@ def upgrade(url: URL) -> tuple[str | None, str]:
 
 
 def _revision_of(connection: Any) -> str | None:
-    from sqlalchemy import inspect
+    from sqlalchemy import inspect, text
 
     if not inspect(connection).has_table("alembic_version"):
         return None
@@ -343,6 +375,8 @@ def _revision_of(connection: Any) -> str | None:
 def storage_problems(session: Session) -> list[tuple[str, int | None, str]]:
     """Database-level damage as (table, row key, message): SQLite ``quick_check`` and
     ``foreign_key_check``; on PostgreSQL, rows whose foreign key points at no row (orphans)."""
+    from sqlalchemy import text
+
     if session.get_bind().dialect.name == "sqlite":
         problems: list[tuple[str, int | None, str]] = []
         for (message,) in session.execute(text("PRAGMA quick_check")):
@@ -465,15 +499,20 @@ def read_only_sqlite(path: str) -> sqlite3.Connection:
     return connection
 
 
-def query_read_only(url: URL, sql: str, params: dict[str, Any], *, max_rows: int, seconds: float) -> QueryResult:
+def query_read_only(
+    db: URL | str | None, sql: str, params: dict[str, Any], *, max_rows: int, seconds: float
+) -> QueryResult:
     """Run one user query that can change nothing, with a row cap and a time limit.
 
+    ``db`` is a URL or what ``--db`` says (a SQLite file is then queried without loading SQLAlchemy).
     SQLite: the read-only connection above, stopped by a progress handler after ``seconds``.
     PostgreSQL: a READ ONLY transaction with a ``statement_timeout``, always rolled back.
     """
     _refuse_many_statements(sql)
-    if is_sqlite(url):
-        return _query_sqlite(url.database or "", sql, params, max_rows=max_rows, seconds=seconds)
+    path = sqlite_path(db) if db is None or isinstance(db, str) else db.database if is_sqlite(db) else None
+    if path is not None:
+        return _query_sqlite(path, sql, params, max_rows=max_rows, seconds=seconds)
+    url = resolve_url(db) if db is None or isinstance(db, str) else db
     return _query_postgresql(url, sql, params, max_rows=max_rows, seconds=seconds)
 
 
@@ -515,6 +554,9 @@ def _refusal(message: str, seconds: float) -> InvalidInput:
 
 
 def _query_postgresql(url: URL, sql: str, params: dict[str, Any], *, max_rows: int, seconds: float) -> QueryResult:
+    from sqlalchemy import exc as sa_exc
+    from sqlalchemy import text
+
     engine = make_engine(url)
     try:
         with translate_errors(url), engine.connect() as connection:
@@ -540,6 +582,8 @@ BULK_CACHE_KIB = 65_536
 
 def prepare_bulk_load(session: Session) -> None:
     """Connection settings for a streaming import in this transaction (SQLite: a bigger page cache)."""
+    from sqlalchemy import text
+
     if session.get_bind().dialect.name == "sqlite":
         session.execute(text(f"PRAGMA cache_size=-{BULK_CACHE_KIB}"))
 
@@ -551,6 +595,8 @@ def reserve_ids(session: Session, table: Table, count: int) -> list[int]:
     the write transaction holds the database lock, so the keys after the largest one in use are free; on
     PostgreSQL they are drawn from the column's sequence, so concurrent writers never collide.
     """
+    from sqlalchemy import func, select
+
     if count <= 0:
         return []
     if session.get_bind().dialect.name == "postgresql":
@@ -559,3 +605,32 @@ def reserve_ids(session: Session, table: Table, count: int) -> list[int]:
         return [int(key) for key in session.execute(drawn).scalars()]
     start = int(session.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one())
     return list(range(start + 1, start + count + 1))
+
+
+def date_text(column: Any) -> ColumnElement[str]:
+    """A DATE column as ``YYYY-MM-DD`` text, written by the database (streaming exports format no dates in
+    Python). SQLite stores dates as that text already; PostgreSQL writes it with ``to_char`` (a plain cast
+    would follow the server's DateStyle)."""
+    return _date_text()(column)  # type: ignore[no-any-return]
+
+
+@cache
+def _date_text() -> Any:
+    from sqlalchemy import String
+    from sqlalchemy.ext.compiler import compiles
+    from sqlalchemy.sql.functions import FunctionElement
+
+    class DateText(FunctionElement[str]):
+        type = String()
+        name = "date_text"
+        inherit_cache = True
+
+    @compiles(DateText)
+    def _sqlite(element: DateText, compiler: Any, **kw: Any) -> str:
+        return str(compiler.process(element.clauses, **kw))
+
+    @compiles(DateText, "postgresql")
+    def _postgresql(element: DateText, compiler: Any, **kw: Any) -> str:
+        return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM-DD')"
+
+    return DateText

@@ -55,11 +55,10 @@ def sql(
     ] = 10.0,
 ) -> None:
     """Run a read-only SQL query (see docs/data-model.md for tables and views). Refused queries exit 3."""
-    from ledger.db import query_read_only, resolve_url
+    from ledger.db import query_read_only
 
     params = _params(param or [], query[1:])
-    url = resolve_url(settings(ctx).db)
-    result = query_read_only(url, query[0], params, max_rows=max_rows, seconds=timeout)
+    result = query_read_only(settings(ctx).db, query[0], params, max_rows=max_rows, seconds=timeout)
     rows = [dict(zip(result.columns, row, strict=True)) for row in result.rows]
     echo(render_rows(rows, result.columns, fmt))
     if result.truncated:

@@ -10,11 +10,13 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import itertools
 import json
 import os
+import re
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -151,30 +153,66 @@ def csv_row(kind: str, fields: dict[str, Any]) -> list[str]:
 
 def write_csv(records: Iterable[ExportRecord], target: Path) -> int:
     """One CSV file per record type (``concessions.csv``...) in a directory, or in a ``.zip``."""
+    tables = ((kind, _csv_rows(kind, group)) for kind, group in itertools.groupby(records, key=lambda r: r[0]))
+    return _write_tables(tables, target, escaped=True)
+
+
+def _csv_rows(kind: str, records: Iterable[ExportRecord]) -> Iterator[list[list[str]]]:
+    for _kind, fields in records:
+        yield [csv_row(kind, fields)]
+
+
+def write_csv_tables(tables: Iterable[tuple[str, Iterable[Sequence[Sequence[Any]]]]], target: Path) -> int:
+    """Like :func:`write_csv`, from each type's rows (cells already in ``CSV_COLUMNS`` order, text or None).
+
+    Rows are written a batch at a time; a batch is checked for formula-looking cells with one regular
+    expression over its joined cells, and only a batch that has one is escaped cell by cell.
+    """
+    return _write_tables(tables, target, escaped=False)
+
+
+#: A cell that :func:`csv_text` would escape, in cells each preceded by a NUL.
+_NEEDS_ESCAPE = re.compile("\x00[" + re.escape("".join(FORMULA_START) + "'") + "]")
+
+
+def _escaped(batch: Sequence[Sequence[Any]]) -> Sequence[Sequence[Any]]:
+    if not _NEEDS_ESCAPE.search("\x00" + "\x00".join(filter(None, itertools.chain.from_iterable(batch)))):
+        return batch
+    return [[csv_text(cell) if cell else cell for cell in row] for row in batch]
+
+
+def _write_tables(
+    tables: Iterable[tuple[str, Iterable[Sequence[Sequence[Any]]]]], target: Path, *, escaped: bool
+) -> int:
     if target.suffix.lower() == ".zip":
         with atomic_file(target, binary=True) as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
-            return _write_csv_files(records, lambda name: archive.open(name, "w"), wrap=True)
+
+            def member(name: str) -> Any:
+                return io.TextIOWrapper(archive.open(name, "w"), encoding="utf-8", newline="")
+
+            return _write_csv_files(tables, member, escaped=escaped)
     if target.exists() and not target.is_dir():
         raise InvalidInput(f"-o {target}: CSV export needs a directory (or a .zip file name)")
     target.mkdir(parents=True, exist_ok=True)
-    return _write_csv_files(records, lambda name: atomic_file(target / name), wrap=False)
+    return _write_csv_files(tables, lambda name: atomic_file(target / name), escaped=escaped)
 
 
-def _write_csv_files(records: Iterable[ExportRecord], opener: Callable[[str], Any], *, wrap: bool) -> int:
-    count, current, stack = 0, None, contextlib.ExitStack()
-    writer: Any = None
-    with stack:
-        for kind, fields in records:
-            if kind != current:
-                stack.close()
-                current = kind
-                handle = stack.enter_context(opener(f"{SECTION_OF[kind]}.csv"))
-                if wrap:
-                    handle = stack.enter_context(io.TextIOWrapper(handle, encoding="utf-8", newline=""))
-                writer = csv.writer(handle, lineterminator="\n")
-                writer.writerow(CSV_COLUMNS[kind])
-            writer.writerow(csv_row(kind, fields))
-            count += 1
+def _write_csv_files(
+    tables: Iterable[tuple[str, Iterable[Sequence[Sequence[Any]]]]], opener: Callable[[str], Any], *, escaped: bool
+) -> int:
+    """Each type's rows to its own file, opened at its first row (a type without records gets no file)."""
+    count = 0
+    for kind, batches in tables:
+        with contextlib.ExitStack() as stack:
+            writer: Any = None
+            for batch in batches:
+                if not batch:
+                    continue
+                if writer is None:
+                    writer = csv.writer(stack.enter_context(opener(f"{SECTION_OF[kind]}.csv")), lineterminator="\n")
+                    writer.writerow(CSV_COLUMNS[kind])
+                writer.writerows(batch if escaped else _escaped(batch))
+                count += len(batch)
     return count
 
 
