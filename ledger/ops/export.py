@@ -589,7 +589,7 @@ def _csv_sources() -> Select[Any]:
         stmt.add_columns(_cell(s.c.title), _cell(s.c.publisher), _cell(s.c.url), *_date_cells(s, "published"),
                          relays.slug, _cell(s.c.snapshot_sha256), _number(s.c.snapshot_length), _cell(s.c.note))
         .outerjoin(relays, relays.id == s.c.relays_id)
-        .order_by(r.slug)
+        .order_by(s.c.relays_id.is_not(None), r.slug)
     )  # fmt: skip
 
 
@@ -600,7 +600,7 @@ def _csv_parties() -> Select[Any]:
     return (
         stmt.add_columns(_cell(p.c.name), _cell(p.c.kind), acts_for.slug, _cell(p.c.note))
         .outerjoin(acts_for, acts_for.id == p.c.acts_for_id)
-        .order_by(r.slug)
+        .order_by(p.c.acts_for_id.is_not(None), r.slug)
     )
 
 
