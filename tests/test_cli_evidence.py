@@ -221,3 +221,15 @@ def test_replaying_the_journal_rebuilds_ranks_and_snapshots(run: Run, small: Pat
         assert run("list", what, "--format", "json", db=str(copy)).json() == original
     replayed = run("show", "san", "--format", "json", db=str(copy)).json()
     assert replayed["retrieved_at"] == "2026-11-29T00:00:00Z" and replayed["snapshot_length"] == 1798
+
+
+def test_a_ranked_claim_is_exported_with_who_ranked_it_and_why(run: Run, small: Path, tmp_path: Path) -> None:
+    _two_names(run)
+    ok(run, "claim", "rank", GAZE_CLAIM, "deprecated", "--reason", "a transliteration")
+    exported = tmp_path / "ledger.jsonl"
+    ok(run, "export", "--format", "jsonl", "--output", str(exported))
+    claim = next(r for r in map(json.loads, exported.read_text().splitlines()) if r.get("id") == GAZE_CLAIM)
+    assert (claim["rank"], claim["rank_reason"], claim["rank_author"]) == ("deprecated", "a transliteration", "tester")
+    csv_dir = tmp_path / "csv"
+    ok(run, "export", "--format", "csv", "--output", str(csv_dir))
+    assert "rank_author" in (csv_dir / "claims.csv").read_text().splitlines()[0]

@@ -50,7 +50,7 @@ CSV_COLUMNS: dict[str, tuple[str, ...]] = {
         "id", "source", "giver", "receiver", "kind", "unit", "value", "period_start", "period_start_text",
         "period_end", "period_end_text", "statement",
     ),
-    "claim": ("id", "record", "attribute", "value", "source", "quote", "rank", "rank_reason"),
+    "claim": ("id", "record", "attribute", "value", "source", "quote", "rank", "rank_reason", "rank_author"),
     "citation": ("id", "record", "source", "quote", "locator", "prefix", "suffix"),
 }  # fmt: skip
 

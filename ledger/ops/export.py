@@ -311,6 +311,7 @@ def claims(session: Session) -> Iterator[dict[str, Any]]:
             c.quote,
             c.rank,
             c.rank_reason,
+            c.rank_author,
         )  # fmt: skip
         .select_from(Claim.__table__)
         .join(r, r.id == c.id)
@@ -322,7 +323,7 @@ def claims(session: Session) -> Iterator[dict[str, Any]]:
     for row in _stream(session, stmt):
         yield _clean({
             "id": row[0], "record": row.record, "attribute": row.attribute, "value": row.value, "source": row.source,
-            "quote": row.quote, "rank": row.rank, "rank_reason": row.rank_reason,
+            "quote": row.quote, "rank": row.rank, "rank_reason": row.rank_reason, "rank_author": row.rank_author,
         })  # fmt: skip
 
 
@@ -681,7 +682,7 @@ def _csv_claims() -> Select[Any]:
     record, source = _slug(), _slug()
     return (
         stmt.add_columns(record.slug, _cell(c.c.attribute), _cell(c.c.value), source.slug, _cell(c.c.quote),
-                         _cell(c.c.rank), _cell(c.c.rank_reason))
+                         _cell(c.c.rank), _cell(c.c.rank_reason), _cell(c.c.rank_author))
         .join(record, record.id == c.c.record_id)
         .join(source, source.id == c.c.source_id)
         .where(record.retracted.is_(False))
