@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -608,24 +608,22 @@ def reserve_ids(session: Session, table: Table, count: int) -> list[int]:
     return list(range(start + 1, start + count + 1))
 
 
-def driver_batches(
-    session: Session, stmt: Select[Any], batch: int, *, stream: bool = True
-) -> Iterator[list[tuple[Any, ...]]]:
+def driver_batches(session: Session, stmt: Select[Any], batch: int) -> Iterator[list[tuple[Any, ...]]]:
     """The rows of ``stmt`` in batches of plain tuples, read straight from the driver's cursor.
 
     For full passes over large tables (verification hashes every row): no result-row objects, about half
     the per-row cost of a SQLAlchemy result. Bound values (integers only) are rendered into the SQL text.
     Columns come back as the driver returns them; give them no SQLAlchemy type processing either (e.g.
     ``type_coerce(column, NullType())``), so this and a normal result of the statement see the same values.
-    With ``stream``, PostgreSQL sends the rows through a server-side cursor in this transaction (flat
-    memory; without it, a small result comes in one round trip); a SQLite cursor always steps through the
-    table as rows are fetched.
+    The SQL text is cached per statement object and dialect (bounded): pass the same statement object
+    again to skip compiling it. PostgreSQL sends the rows through a server-side cursor in this transaction (flat
+    memory); a SQLite cursor steps through the table as rows are fetched.
     """
     connection = session.connection()
-    sql = str(stmt.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    sql = _driver_sql(stmt, connection.dialect)
     driver = connection.connection.driver_connection
     assert driver is not None
-    if stream and connection.dialect.name == "postgresql":
+    if connection.dialect.name == "postgresql":
         cursor = driver.cursor(name=f"ledger_batches_{next(_cursor_names)}")
     else:
         cursor = driver.cursor()
@@ -638,6 +636,11 @@ def driver_batches(
 
 
 _cursor_names = itertools.count(1)
+
+
+@lru_cache(maxsize=256)
+def _driver_sql(stmt: Select[Any], dialect: Any) -> str:
+    return str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
 
 
 def date_text(column: Any) -> ColumnElement[str]:

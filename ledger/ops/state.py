@@ -117,7 +117,10 @@ def _rows(session: Session, owners: Iterable[Owner] | None, batch: int) -> Itera
                 continue
             stmt = stmt.where(owner.in_(sorted(keys)))
         base = _KINDS.index(kind) << _ID_BITS
-        batches = db.driver_batches(session, stmt, batch, stream=wanted is None)
+        if wanted is None:  # a full pass (verification): straight from the driver, streamed
+            batches: Iterable[list[tuple[Any, ...]]] = db.driver_batches(session, stmt, batch)
+        else:  # the few rows of the owners just written: a cached statement with bound keys
+            batches = [[tuple(row) for row in session.connection().execute(stmt)]]
         streams.append(_tagged(batches, base, owner_index, position, table.name))
     return heapq.merge(*streams)
 
