@@ -157,18 +157,73 @@ def run(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Run:
     return invoke
 
 
+class Prepared:
+    """Ledgers built once per test session (per xdist worker) through the real app, then copied into each
+    test that asks for one: a file copy on SQLite, ``CREATE DATABASE ... TEMPLATE`` on PostgreSQL.
+
+    ``empty`` is ``ledger init``; ``seeded`` is ``ledger init`` + ``ledger import seeds/`` (author ``tester``).
+    Building them per test cost seconds each (every write re-digests the whole ledger under
+    LEDGER_CHECK_TOUCHED); tests of ``init`` and ``import`` themselves start from ``db_url`` instead.
+    """
+
+    STEPS = {"empty": [["init"]], "seeded": [["init"], ["--author", "tester", "import", str(SEEDS)]]}
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._files: dict[str, Path] = {}
+        self._databases: dict[str, str] = {}
+
+    @staticmethod
+    def _build(db: str, kind: str) -> None:
+        runner = CliRunner()
+        for args in Prepared.STEPS[kind]:
+            result = runner.invoke(app, ["--db", db, *args])
+            assert result.exit_code == 0, (args, result.output)
+
+    def restore(self, kind: str, backend: str, db_url: str, request: pytest.FixtureRequest) -> None:
+        """Make this test's (still empty) database a copy of the prepared ``kind``."""
+        import shutil
+
+        if backend == "sqlite":
+            if kind not in self._files:
+                path = self.root / f"{kind}.db"
+                self._build(str(path), kind)
+                self._files[kind] = path
+            shutil.copyfile(self._files[kind], db_url)
+            return
+        from sqlalchemy.engine import make_url
+
+        server: PgServer = request.getfixturevalue("pg_server")
+        if kind not in self._databases:
+            name = server.create_database(f"prepared_{kind}")
+            self._build(server.url(name), kind)
+            self._databases[kind] = name
+        database = make_url(db_url).database
+        assert database is not None
+        server.drop_database(database)
+        server.create_database(database, template=self._databases[kind])
+
+
+@pytest.fixture(scope="session")
+def prepared(tmp_path_factory: pytest.TempPathFactory) -> Prepared:
+    return Prepared(tmp_path_factory.mktemp("prepared"))
+
+
 @pytest.fixture
-def ledger_db(run: Run, db_path: Path) -> Path:
-    """An initialised, empty ledger."""
-    assert run("init").exit_code == 0
+def ledger_db(
+    run: Run, db_path: Path, db_url: str, backend: str, prepared: Prepared, request: pytest.FixtureRequest
+) -> Path:
+    """An initialised, empty ledger (a copy of one ``ledger init`` made once per session)."""
+    prepared.restore("empty", backend, db_url, request)
     return db_path
 
 
 @pytest.fixture
-def seeded(run: Run, ledger_db: Path) -> Path:
-    """A ledger holding the reference case from seeds/."""
-    result = run("import", str(SEEDS))
-    assert result.exit_code == 0, result.stderr
+def seeded(ledger_db: Path, db_url: str, backend: str, prepared: Prepared, request: pytest.FixtureRequest) -> Path:
+    """A ledger holding the reference case from seeds/ (a copy of one import made once per session).
+
+    It depends on ``ledger_db`` so that a test asking for both always ends up with the seeds."""
+    prepared.restore("seeded", backend, db_url, request)
     return ledger_db
 
 

@@ -119,10 +119,10 @@ class PgServer:
         ) as connection:
             connection.execute(sql.encode())
 
-    def create_database(self) -> str:
-        """A new, empty database; returns its name."""
-        name = f"t{os.getpid()}_{next(self._names)}"
-        self._admin(f"CREATE DATABASE {name} TEMPLATE template0")
+    def create_database(self, name: str | None = None, *, template: str = "template0") -> str:
+        """A new database, empty or a copy of ``template`` (a file-level copy: fast); returns its name."""
+        name = name or f"t{os.getpid()}_{next(self._names)}"
+        self._admin(f"CREATE DATABASE {name} TEMPLATE {template}")
         return name
 
     def drop_database(self, name: str) -> None:
