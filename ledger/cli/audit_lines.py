@@ -8,14 +8,18 @@ sorted list would write.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import heapq
+import io
 import json
+import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from operator import itemgetter
-from typing import Any
+from typing import IO, Any, NamedTuple
 
 from ledger.audit.registry import Finding, Severity
 from ledger.io.writers import FORMULA_START
@@ -23,6 +27,15 @@ from ledger.io.writers import FORMULA_START
 #: The columns of the CSV form, in order (report.COLUMNS).
 CSV_HEADER = "severity,check,record_type,record,message,details\n"
 _first = itemgetter(0)
+#: How the audit's output is sorted within a group: (record type, record ID, message).
+Key = tuple[str, str, str]
+
+
+class LineFormat(NamedTuple):
+    """One output form: findings -> lines, and back from text to (sort key, line) when runs must be merged."""
+
+    render: Callable[[list[Finding]], list[str]]
+    split: Callable[[str], Iterator[tuple[Key, str]]]
 
 
 class _Lines(list[str]):
@@ -37,12 +50,30 @@ class _Lines(list[str]):
 _UNSAFE = frozenset((*FORMULA_START, "'"))
 
 
-def csv_renderer() -> Callable[[list[Finding]], list[str]]:
+def _encoder(settings: json.JSONEncoder) -> Callable[[Any], str]:
+    """``settings.encode``, with the C encoder built once instead of once per call (``JSONEncoder.iterencode``
+    builds it for every object): the same text, a third of the time per finding. Without the circular-reference
+    check (findings' details are plain trees), which only changes the error a cyclic value would raise."""
+    if c_make_encoder is None or settings.indent is not None:  # no C accelerator: the plain encoder
+        return settings.encode
+    assert not settings.ensure_ascii  # encode_basestring is the non-ASCII string encoder
+    encoder = c_make_encoder(
+        None, settings.default, encode_basestring, None, settings.key_separator, settings.item_separator,
+        settings.sort_keys, settings.skipkeys, settings.allow_nan,
+    )  # fmt: skip
+
+    def encode(value: Any) -> str:
+        return "".join(encoder(value, 0))
+
+    return encode
+
+
+def csv_renderer() -> LineFormat:
     """Findings -> CSV lines, as ``render_rows(..., OutputFormat.CSV)`` writes the audit's rows: every cell
     escaped like ``csv_text`` (the details cell is a JSON object, which starts with ``{``, so it never needs it)."""
     lines = _Lines()
     writer = csv.writer(lines, lineterminator="\n")
-    details = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+    details = _encoder(json.JSONEncoder(ensure_ascii=False, sort_keys=True))
     unsafe = _UNSAFE
 
     def safe(text: str) -> str:
@@ -62,12 +93,26 @@ def csv_renderer() -> Callable[[list[Finding]], list[str]]:
         writer.writerows(rows)
         return list(lines)
 
-    return render
+    return LineFormat(render, _csv_split)
 
 
-def jsonl_renderer() -> Callable[[list[Finding]], list[str]]:
+def _plain(cell: str) -> str:
+    """A cell's text without the apostrophe ``csv_renderer`` put before formula-looking text."""
+    return cell[1:] if cell[:1] == "'" and cell[1:2] in _UNSAFE else cell
+
+
+def _csv_split(text: str) -> Iterator[tuple[Key, str]]:
+    """CSV lines written by ``csv_renderer`` -> (sort key, line): each row read back and written again."""
+    lines = _Lines()
+    writer = csv.writer(lines, lineterminator="\n")
+    for row in csv.reader(io.StringIO(text, newline="")):
+        writer.writerow(row)
+        yield (_plain(row[2]), _plain(row[3]), _plain(row[4])), lines.pop()
+
+
+def jsonl_renderer() -> LineFormat:
     """Findings -> JSON Lines, as ``render_rows(..., OutputFormat.JSONL)`` writes the audit's rows."""
-    encode = json.JSONEncoder(ensure_ascii=False, default=str).encode
+    encode = _encoder(json.JSONEncoder(ensure_ascii=False, default=str))
 
     def render(findings: list[Finding]) -> list[str]:
         return [
@@ -76,56 +121,85 @@ def jsonl_renderer() -> Callable[[list[Finding]], list[str]]:
             for f in findings
         ]  # fmt: skip
 
-    return render
+    return LineFormat(render, _jsonl_split)
+
+
+def _jsonl_split(text: str) -> Iterator[tuple[Key, str]]:
+    """JSON Lines written by ``jsonl_renderer`` -> (sort key, line). JSON escapes every line break inside a
+    string, so a raw ``\\n`` ends a line."""
+    for line in text.split("\n")[:-1]:
+        row = json.loads(line)
+        yield (row["record_type"] or "", row["record"] or "", row["message"]), line + "\n"
 
 
 @dataclass
 class Rendered:
-    """The audit's lines, grouped by (severity rank, check), and the counts the summary line needs."""
+    """The audit's lines, spilled to a temporary file run by run, grouped by (severity rank, check), and the
+    counts the summary line needs. Memory holds only where each run lies in the file."""
 
-    runs: dict[tuple[int, str], list[tuple[list[tuple[str, str, str]], list[str]]]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
+    split: Callable[[str], Iterator[tuple[Key, str]]]
+    spill: IO[bytes] = field(default_factory=lambda: tempfile.TemporaryFile())  # noqa: SIM115  (closed by close())
+    runs: dict[tuple[int, str], list[tuple[int, int]]] = field(default_factory=lambda: defaultdict(list))
     by_severity: Counter[Severity] = field(default_factory=Counter)
     by_check: Counter[str] = field(default_factory=Counter)
 
-    def lines(self) -> Iterator[str]:
-        """Every line in the audit's order; a group filled by more than one run is merged (stably)."""
+    def add(self, group: tuple[int, str], pieces: Iterable[list[str]]) -> None:
+        """Append one run (sorted lines, given a batch at a time) of a group to the spill file."""
+        start = self.spill.seek(0, io.SEEK_END)
+        for lines in pieces:
+            self.spill.write("".join(lines).encode("utf-8"))
+        self.runs[group].append((start, self.spill.tell() - start))
+
+    def _read(self, start: int, size: int, chunk: int = 1 << 20) -> Iterator[str]:
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        self.spill.seek(start)
+        while size > 0:
+            data = self.spill.read(min(chunk, size))
+            size -= len(data)
+            yield decoder.decode(data, final=size <= 0 or not data)
+            if not data:
+                return
+
+    def chunks(self) -> Iterator[str]:
+        """The text of every line in the audit's order, in pieces of about a megabyte; a group filled by more
+        than one run (a check that reports under another check's name) is merged stably by the sort key."""
         for group in sorted(self.runs):
             runs = self.runs[group]
             if len(runs) == 1:
-                yield from runs[0][1]
-            else:
-                merged = heapq.merge(*(zip(keys, lines, strict=True) for keys, lines in runs), key=_first)
-                yield from (line for _key, line in merged)
+                yield from self._read(*runs[0])
+                continue
+            texts = ["".join(self._read(*run)) for run in runs]
+            merged = heapq.merge(*(self.split(text) for text in texts), key=_first)
+            yield "".join(line for _key, line in merged)
+
+    def close(self) -> None:
+        """Remove the spill file."""
+        self.spill.close()
 
     def fails_at(self, rank: int) -> bool:
         """Whether a finding at this rank (0 error, 1 warning, 2 info) or more severe exists."""
         return any(group[0] <= rank for group in self.runs)
 
 
-def render_checks(batches: Iterable[list[Finding]], render: Callable[[list[Finding]], list[str]]) -> Rendered:
-    """Render each check's findings (from ``registry.each_check``) into lines, grouped for the output order."""
-    out = Rendered()
+def render_checks(batches: Iterable[list[Finding]], form: LineFormat, *, batch: int = 20_000) -> Rendered:
+    """Render each check's findings (from ``registry.each_check``) into lines, grouped for the output order,
+    and spill them. The findings are sorted in place and let go ``batch`` at a time as they are rendered."""
+    out = Rendered(form.split)
     for found in batches:
+        found.sort(key=Finding.sort_key)
         groups: dict[tuple[int, str], list[Finding]] = defaultdict(list)
-        for f in sorted(found, key=Finding.sort_key):
+        for f in found:
             groups[(f.severity.rank, f.check)].append(f)
+        found.clear()  # the caller's list: each group's findings go as they are rendered
         for group, findings in groups.items():
-            keys = [(f.record_type or "", f.record_id or "", f.message) for f in findings]
-            out.runs[group].append((keys, render(findings)))
             out.by_severity[findings[0].severity] += len(findings)
             out.by_check[group[1]] += len(findings)
+            out.add(group, _rendered(findings, form.render, batch))
     return out
 
 
-def write_lines(chunks: Iterable[str], write: Callable[[str], Any], *, size: int = 5_000) -> None:
-    """Write the lines in chunks of ``size`` (one write call per chunk)."""
-    chunk: list[str] = []
-    for line in chunks:
-        chunk.append(line)
-        if len(chunk) >= size:
-            write("".join(chunk))
-            chunk.clear()
-    if chunk:
-        write("".join(chunk))
+def _rendered(findings: list[Finding], render: Callable[[list[Finding]], list[str]], batch: int) -> Iterator[list[str]]:
+    """The findings' lines, ``batch`` findings at a time, dropping each batch of findings once rendered."""
+    while findings:
+        yield render(findings[:batch])
+        del findings[:batch]
