@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import and_, case, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from ledger.audit.dates import Dated, contradiction, dated, day_text
@@ -107,6 +107,10 @@ def _text(column: Any) -> Any:
     return day_text(column)
 
 
+#: Concessions with more than one status change (an index-only scan of ix_status_changes_concession_id).
+_with_history = select(_CHANGES.c.concession_id).group_by(_CHANGES.c.concession_id).having(func.count() > 1)
+
+
 def _status_pairs(session: Session) -> Iterator[Finding]:
     first, then = _CHANGES.alias("first"), _CHANGES.alias("then")
     stage = {s.value: n for s, n in STAGE.items()}
@@ -130,6 +134,7 @@ def _status_pairs(session: Session) -> Iterator[Finding]:
         .join(first, first.c.concession_id == _C.c.id)
         .join(then, and_(then.c.concession_id == _C.c.id, whens_then > whens_first))
         .where(
+            _C.c.id.in_(_with_history),  # the few concessions whose status changed: not every concession
             _R.c.type == RecordType.CONCESSION,  # read through ix_records_type, not every record by ID
             _R.c.retracted.is_(False),
             first.c.date_on.is_not(None),
@@ -272,6 +277,7 @@ def _renewals(session: Session) -> Iterator[Finding]:
         .join(renewed, renewed.c.id == renewal.c.renews_id)
         .join(renewed_record, renewed_record.c.id == renewed.c.id)
         .where(
+            renewal.c.id.in_(select(_C.c.id).where(_C.c.renews_id.is_not(None))),  # through ix_concessions_renews_id
             renewal_record.c.type == RecordType.CONCESSION,
             renewal.c.renews_id.is_not(None),
             renewal_record.c.retracted.is_(False),

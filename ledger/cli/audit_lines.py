@@ -14,6 +14,7 @@ import heapq
 import io
 import json
 import tempfile
+from array import array
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -35,7 +36,7 @@ class LineFormat(NamedTuple):
     """One output form: findings -> lines, and back from text to (sort key, line) when runs must be merged."""
 
     render: Callable[[list[Finding]], list[str]]
-    split: Callable[[str], Iterator[tuple[Key, str]]]
+    key_of: Callable[[str], Key]
 
 
 class _Lines(list[str]):
@@ -79,7 +80,7 @@ def csv_renderer() -> LineFormat:
     def safe(text: str) -> str:
         return "'" + text if text[:1] in unsafe else text
 
-    def render(findings: list[Finding]) -> list[str]:
+    def render(findings: list[Finding]) -> list[str]:  # the severity is a StrEnum: written as its value
         lines.clear()
         names: dict[tuple[str, str | None], tuple[str, str]] = {}  # (check, record type): both escaped once
         rows = []
@@ -88,12 +89,12 @@ def csv_renderer() -> LineFormat:
             if fixed is None:
                 fixed = names[(f.check, f.record_type)] = (safe(f.check), safe(f.record_type or ""))
             record, message = f.record_id or "", f.message
-            rows.append((f.severity.value, fixed[0], fixed[1], "'" + record if record[:1] in unsafe else record,
+            rows.append((f.severity, fixed[0], fixed[1], "'" + record if record[:1] in unsafe else record,
                          "'" + message if message[:1] in unsafe else message, details(f.details)))  # fmt: skip
         writer.writerows(rows)
         return list(lines)
 
-    return LineFormat(render, _csv_split)
+    return LineFormat(render, _csv_key)
 
 
 def _plain(cell: str) -> str:
@@ -101,13 +102,33 @@ def _plain(cell: str) -> str:
     return cell[1:] if cell[:1] == "'" and cell[1:2] in _UNSAFE else cell
 
 
-def _csv_split(text: str) -> Iterator[tuple[Key, str]]:
-    """CSV lines written by ``csv_renderer`` -> (sort key, line): each row read back and written again."""
-    lines = _Lines()
-    writer = csv.writer(lines, lineterminator="\n")
-    for row in csv.reader(io.StringIO(text, newline="")):
-        writer.writerow(row)
-        yield (_plain(row[2]), _plain(row[3]), _plain(row[4])), lines.pop()
+def _csv_key(line: str) -> Key:
+    """The sort key of a line ``csv_renderer`` wrote. csv.writer quotes a cell holding a comma, a quote or a
+    line feed (doubling its quotes) and writes any other cell as it is (a lone carriage return included), so
+    the cells are read here rather than by ``csv.reader``, which would take a lone carriage return for the end
+    of the row."""
+    cells: list[str] = []
+    at, end = 0, len(line) - 1  # the line ends with its line feed
+    while len(cells) < 5:
+        if line.startswith('"', at):
+            parts, at = [], at + 1
+            while True:
+                close = line.index('"', at)
+                if line.startswith('"', close + 1):
+                    parts.append(line[at : close + 1])
+                    at = close + 2
+                else:
+                    parts.append(line[at:close])
+                    at = close + 1
+                    break
+            cells.append("".join(parts))
+        else:
+            comma = line.find(",", at, end)
+            stop = comma if comma >= 0 else end
+            cells.append(line[at:stop])
+            at = stop
+        at += 1  # the comma
+    return _plain(cells[2]), _plain(cells[3]), _plain(cells[4])
 
 
 def jsonl_renderer() -> LineFormat:
@@ -116,20 +137,18 @@ def jsonl_renderer() -> LineFormat:
 
     def render(findings: list[Finding]) -> list[str]:
         return [
-            encode({"severity": f.severity.value, "check": f.check, "record_type": f.record_type,
+            encode({"severity": f.severity, "check": f.check, "record_type": f.record_type,
                     "record": f.record_id, "message": f.message, "details": f.details}) + "\n"
             for f in findings
         ]  # fmt: skip
 
-    return LineFormat(render, _jsonl_split)
+    return LineFormat(render, _jsonl_key)
 
 
-def _jsonl_split(text: str) -> Iterator[tuple[Key, str]]:
-    """JSON Lines written by ``jsonl_renderer`` -> (sort key, line). JSON escapes every line break inside a
-    string, so a raw ``\\n`` ends a line."""
-    for line in text.split("\n")[:-1]:
-        row = json.loads(line)
-        yield (row["record_type"] or "", row["record"] or "", row["message"]), line + "\n"
+def _jsonl_key(line: str) -> Key:
+    """The sort key of a line ``jsonl_renderer`` wrote."""
+    row = json.loads(line)
+    return row["record_type"] or "", row["record"] or "", row["message"]
 
 
 @dataclass
@@ -137,18 +156,19 @@ class Rendered:
     """The audit's lines, spilled to a temporary file run by run, grouped by (severity rank, check), and the
     counts the summary line needs. Memory holds only where each run lies in the file."""
 
-    split: Callable[[str], Iterator[tuple[Key, str]]]
+    key_of: Callable[[str], Key]
     spill: IO[bytes] = field(default_factory=lambda: tempfile.TemporaryFile())  # noqa: SIM115  (closed by close())
-    runs: dict[tuple[int, str], list[tuple[int, int]]] = field(default_factory=lambda: defaultdict(list))
+    runs: dict[tuple[int, str], list[tuple[int, int, array[int]]]] = field(default_factory=lambda: defaultdict(list))
     by_severity: Counter[Severity] = field(default_factory=Counter)
     by_check: Counter[str] = field(default_factory=Counter)
 
     def add(self, group: tuple[int, str], pieces: Iterable[list[str]]) -> None:
         """Append one run (sorted lines, given a batch at a time) of a group to the spill file."""
-        start = self.spill.seek(0, io.SEEK_END)
+        start, lengths = self.spill.seek(0, io.SEEK_END), array("L")
         for lines in pieces:
             self.spill.write("".join(lines).encode("utf-8"))
-        self.runs[group].append((start, self.spill.tell() - start))
+            lengths.extend(map(len, lines))  # characters per line: enough to cut a run back into lines
+        self.runs[group].append((start, self.spill.tell() - start, lengths))
 
     def _read(self, start: int, size: int, chunk: int = 1 << 20) -> Iterator[str]:
         decoder = codecs.getincrementaldecoder("utf-8")()
@@ -166,11 +186,17 @@ class Rendered:
         for group in sorted(self.runs):
             runs = self.runs[group]
             if len(runs) == 1:
-                yield from self._read(*runs[0])
+                yield from self._read(*runs[0][:2])
                 continue
-            texts = ["".join(self._read(*run)) for run in runs]
-            merged = heapq.merge(*(self.split(text) for text in texts), key=_first)
+            merged = heapq.merge(*(self._keyed(*run) for run in runs), key=_first)
             yield "".join(line for _key, line in merged)
+
+    def _keyed(self, start: int, size: int, lengths: array[int]) -> Iterator[tuple[Key, str]]:
+        text, at = "".join(self._read(start, size)), 0
+        for length in lengths:
+            line = text[at : at + length]
+            at += length
+            yield self.key_of(line), line
 
     def close(self) -> None:
         """Remove the spill file."""
@@ -184,7 +210,7 @@ class Rendered:
 def render_checks(batches: Iterable[list[Finding]], form: LineFormat, *, batch: int = 20_000) -> Rendered:
     """Render each check's findings (from ``registry.each_check``) into lines, grouped for the output order,
     and spill them. The findings are sorted in place and let go ``batch`` at a time as they are rendered."""
-    out = Rendered(form.split)
+    out = Rendered(form.key_of)
     for found in batches:
         found.sort(key=Finding.sort_key)
         groups: dict[tuple[int, str], list[Finding]] = defaultdict(list)
