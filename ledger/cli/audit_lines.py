@@ -22,7 +22,7 @@ from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-
 from operator import itemgetter
 from typing import IO, Any, NamedTuple
 
-from ledger.audit.registry import Finding, Severity
+from ledger.audit.registry import SEVERITY_RANK, Finding, Severity
 from ledger.io.writers import FORMULA_START
 
 #: The columns of the CSV form, in order (report.COLUMNS).
@@ -39,11 +39,14 @@ class LineFormat(NamedTuple):
     key_of: Callable[[str], Key]
 
 
-class _Lines(list[str]):
-    """A list that ``csv.writer`` writes to: one item per row, its line ending included."""
+class _Sink:
+    """What ``csv.writer`` writes to: ``write`` is a list's own ``append`` (no Python call per row), so the
+    list gets one item per row, its line ending included."""
 
-    def write(self, text: str) -> None:
-        self.append(text)
+    __slots__ = ("write",)
+
+    def __init__(self, lines: list[str]) -> None:
+        self.write = lines.append
 
 
 #: First characters that make a spreadsheet run a cell as a formula, and the apostrophe that escapes them
@@ -72,8 +75,8 @@ def _encoder(settings: json.JSONEncoder) -> Callable[[Any], str]:
 def csv_renderer() -> LineFormat:
     """Findings -> CSV lines, as ``render_rows(..., OutputFormat.CSV)`` writes the audit's rows: every cell
     escaped like ``csv_text`` (the details cell is a JSON object, which starts with ``{``, so it never needs it)."""
-    lines = _Lines()
-    writer = csv.writer(lines, lineterminator="\n")
+    lines: list[str] = []
+    writer = csv.writer(_Sink(lines), lineterminator="\n")
     details = _encoder(json.JSONEncoder(ensure_ascii=False, sort_keys=True))
     unsafe = _UNSAFE
 
@@ -81,7 +84,6 @@ def csv_renderer() -> LineFormat:
         return "'" + text if text[:1] in unsafe else text
 
     def render(findings: list[Finding]) -> list[str]:  # the severity is a StrEnum: written as its value
-        lines.clear()
         names: dict[tuple[str, str | None], tuple[str, str]] = {}  # (check, record type): both escaped once
         rows = []
         for f in findings:
@@ -92,7 +94,9 @@ def csv_renderer() -> LineFormat:
             rows.append((f.severity, fixed[0], fixed[1], "'" + record if record[:1] in unsafe else record,
                          "'" + message if message[:1] in unsafe else message, details(f.details)))  # fmt: skip
         writer.writerows(rows)
-        return list(lines)
+        done = lines[:]
+        lines.clear()
+        return done
 
     return LineFormat(render, _csv_key)
 
@@ -210,12 +214,12 @@ class Rendered:
 def render_checks(batches: Iterable[list[Finding]], form: LineFormat, *, batch: int = 20_000) -> Rendered:
     """Render each check's findings (from ``registry.each_check``) into lines, grouped for the output order,
     and spill them. The findings are sorted in place and let go ``batch`` at a time as they are rendered."""
-    out = Rendered(form.key_of)
+    out, rank = Rendered(form.key_of), SEVERITY_RANK
     for found in batches:
         found.sort(key=Finding.sort_key)
         groups: dict[tuple[int, str], list[Finding]] = defaultdict(list)
         for f in found:
-            groups[(f.severity.rank, f.check)].append(f)
+            groups[(rank[f.severity], f.check)].append(f)
         found.clear()  # the caller's list: each group's findings go as they are rendered
         for group, findings in groups.items():
             out.by_severity[findings[0].severity] += len(findings)
