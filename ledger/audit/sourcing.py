@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,7 +75,7 @@ def origins(parent: dict[int, int | None]) -> dict[int, int]:
     return origin
 
 
-def _single_origin_rows(session: Session, origin: dict[int, int]) -> list[tuple[Any, ...]]:
+def _single_origin_rows(session: Session, origin: dict[int, int]) -> Iterator[tuple[Any, ...]]:
     """(type, slug, sources, first source, label, origin) of every live fact whose live citations all trace
     back to one origin. The database groups the citations by record (count, lowest and highest source: no
     DISTINCT, no per-row mapping of sources to origins); Python maps the sources to their origins, reading the
@@ -113,20 +114,22 @@ def _single_origin_rows(session: Session, origin: dict[int, int]) -> list[tuple[
         .outerjoin(totals, totals.c.id == target.c.id)
         .where(target.c.retracted.is_(False), target.c.type.in_(FACTS))
     )  # no ORDER BY: one finding per record, and the audit sorts the findings
-    rows = session.execute(stmt).all()
-    many = _sources_of(session, [row[0] for row in rows if row[3] > 2 and row[4] != row[5]])
-    found: list[tuple[Any, ...]] = []
-    for record_id, record_type, slug, count, first, last, text in rows:
-        if first == last:  # one source, however many times cited
-            found.append((record_type, slug, 1, first, text, origin[first]))
-        elif count == 2:  # two different sources
-            if origin[first] == origin[last]:
-                found.append((record_type, slug, 2, first, text, origin[first]))
-        else:
-            keys = many[record_id]
-            if len({origin[k] for k in keys}) == 1:
-                found.append((record_type, slug, len(keys), first, text, origin[first]))
-    return found
+    deferred: list[tuple[Any, ...]] = []  # three or more different sources: read once every row is seen
+    for batch in session.execute(stmt).partitions(10_000):  # rows in batches, not all at once
+        for row in batch:
+            record_id, record_type, slug, count, first, last, text = row
+            if first == last:  # one source, however many times cited
+                yield record_type, slug, 1, first, text, origin[first]
+            elif count == 2:  # two different sources
+                if origin[first] == origin[last]:
+                    yield record_type, slug, 2, first, text, origin[first]
+            else:
+                deferred.append(row)
+    many = _sources_of(session, [row[0] for row in deferred])
+    for record_id, record_type, slug, _count, first, _last, text in deferred:
+        keys = many[record_id]
+        if len({origin[k] for k in keys}) == 1:
+            yield record_type, slug, len(keys), first, text, origin[first]
 
 
 def _sources_of(session: Session, record_ids: list[int]) -> dict[int, set[int]]:
