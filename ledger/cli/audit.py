@@ -107,7 +107,8 @@ def audit(
 
 
 def _stream(ctx: typer.Context, fmt: AuditFormat, output: Path | None, run: tuple[Any, Any], fail_on: FailOn) -> None:
-    """CSV and JSON Lines: each check's findings become lines as soon as it is done (see cli.audit_lines)."""
+    """CSV and JSON Lines: each check's findings become lines in a temporary file as soon as it is done, then the
+    file is written out in the audit's order (see cli.audit_lines)."""
     from ledger.audit import report
     from ledger.audit.registry import Severity, each_check
     from ledger.cli import audit_lines
