@@ -69,6 +69,21 @@ def test_single_origin_follows_relay_chains(run: Run, ledger_db: Path) -> None:
     assert rows["san-only"]["severity"] == "info"
 
 
+def test_single_origin_with_many_citations(run: Run, ledger_db: Path) -> None:
+    """Three or more different sources are looked up one by one; one source cited twice is one source."""
+    load(run, ledger_db, concessions=[
+        concession("three-relays", citations=cite("gaze") + cite("echo", "e") + cite("wsj", "w")),
+        concession("three-mixed", citations=cite("gaze") + cite("echo", "e") + cite("san", "s")),
+        concession("san-twice", citations=cite("san") + cite("san", "again")),
+        concession("two-origins", citations=cite("echo") + cite("ind", "i")),
+    ])  # fmt: skip
+    rows = by_record(findings(run, "single-origin"))
+    assert set(rows) == {"three-relays", "san-twice"}, rows
+    assert "cites 3 sources, but all trace back to The Wall Street Journal" in rows["three-relays"]["message"]
+    assert rows["three-relays"]["details"] == {"origin": "wsj", "sources": 3}
+    assert rows["san-twice"]["severity"] == "info" and rows["san-twice"]["details"] == {"origin": "san", "sources": 1}
+
+
 def test_single_origin_survives_relay_cycles(db_url: str, run: Run, ledger_db: Path) -> None:
     load(run, ledger_db, sources=[{"id": "loop-a", "title": "A"}, {"id": "loop-b", "title": "B", "relays": "loop-a"}],
          concessions=[concession("in-loop", citations=cite("loop-a") + cite("loop-b", "b")),

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
+
+from sqlalchemy import String, type_coerce
 
 from ledger.audit.registry import Severity
 from ledger.domain import FuzzyDate, Precision
@@ -33,11 +35,20 @@ class Dated(NamedTuple):
 
 
 @lru_cache(maxsize=1 << 16)
-def dated(text: str | None, value: dt.date | None, precision: str | Precision) -> Dated:
+def dated(text: str | None, value: dt.date | str | None, precision: str | Precision) -> Dated:
     """The date stored as (text, value, precision), as ``schemas.fuzzy_from`` reads it, with its range,
-    ISO form and description."""
+    ISO form and description. ``value`` may be the stored ISO text (a column read with ``day_text``): it is
+    parsed here, once per distinct value, instead of once per row by the column type."""
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value)
     date = fuzzy_from(text, value, precision)
     return Dated(date, date.start, date.end, date.iso(), date.describe(), date.precision is Precision.DAY)
+
+
+def day_text(column: Any) -> Any:
+    """A date or enum column read as the driver returns it, without the column type's per-row conversion:
+    the stored text on SQLite, a ``date`` on PostgreSQL; ``dated`` accepts both."""
+    return type_coerce(column, String).label(None)
 
 
 def contradiction(earlier: Dated, later: Dated) -> Severity | None:

@@ -30,7 +30,7 @@ class Severity(StrEnum):
 
 
 #: A constant table: the rank is read for every finding when sorting.
-_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+SEVERITY_RANK = _RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
 class Finding(NamedTuple):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, case, distinct, func, select, type_coerce
+from sqlalchemy import String, func, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 
 from ledger.audit.labels import named
@@ -74,33 +75,38 @@ def origins(parent: dict[int, int | None]) -> dict[int, int]:
     return origin
 
 
-def _single_origin_rows(session: Session, origin: dict[int, int]) -> list[Any]:
+def _single_origin_rows(session: Session, origin: dict[int, int]) -> Iterator[tuple[Any, ...]]:
     """(type, slug, sources, first source, label, origin) of every live fact whose live citations all trace
-    back to one origin. Grouped over the citations in record order first (no sort), then joined to the facts."""
+    back to one origin. The database groups the citations by record (count, lowest and highest source: no
+    DISTINCT, no per-row mapping of sources to origins); Python maps the sources to their origins, reading the
+    sources one by one only for the rare record with three or more citations of different sources."""
     citations, cited, target = Citation.__table__, _R.alias("cited"), _R.alias("target")
     concessions, totals = Concession.__table__, ReportedTotal.__table__
-    relayed = [(s, o) for s, o in sorted(origin.items()) if s != o]
     source = citations.c.source_id
-    key = case(dict(relayed), value=source, else_=source) if relayed else source
     per_record = (
         select(
             citations.c.record_id.label("record_id"),
-            func.count(distinct(source)).label("sources"),
+            func.count().label("citations"),
             func.min(source).label("first"),
-            func.min(key).label("origin"),
+            func.max(source).label("last"),
         )
         .select_from(citations)
         .join(cited, cited.c.id == citations.c.id)
         .where(cited.c.retracted.is_(False))
         .group_by(citations.c.record_id)
-        .having(func.count(distinct(key)) == 1)
         .subquery("per_record")
     )
     # the label of a fact (labels.label_of): a concession's summary or a total's statement; a link has none
     label = func.coalesce(concessions.c.summary, totals.c.statement)
     stmt = (
         select(
-            _text(target.c.type), target.c.slug, per_record.c.sources, per_record.c.first, label, per_record.c.origin
+            target.c.id,
+            _text(target.c.type),
+            target.c.slug,
+            per_record.c.citations,
+            per_record.c.first,
+            per_record.c.last,
+            label,
         )  # fmt: skip
         .select_from(per_record)
         .join(target, target.c.id == per_record.c.record_id)
@@ -108,7 +114,38 @@ def _single_origin_rows(session: Session, origin: dict[int, int]) -> list[Any]:
         .outerjoin(totals, totals.c.id == target.c.id)
         .where(target.c.retracted.is_(False), target.c.type.in_(FACTS))
     )  # no ORDER BY: one finding per record, and the audit sorts the findings
-    return list(session.execute(stmt).all())
+    deferred: list[tuple[Any, ...]] = []  # three or more different sources: read once every row is seen
+    for batch in session.execute(stmt).partitions(10_000):  # rows in batches, not all at once
+        for row in batch:
+            record_id, record_type, slug, count, first, last, text = row
+            if first == last:  # one source, however many times cited
+                yield record_type, slug, 1, first, text, origin[first]
+            elif count == 2:  # two different sources
+                if origin[first] == origin[last]:
+                    yield record_type, slug, 2, first, text, origin[first]
+            else:
+                deferred.append(row)
+    many = _sources_of(session, [row[0] for row in deferred])
+    for record_id, record_type, slug, _count, first, _last, text in deferred:
+        keys = many[record_id]
+        if len({origin[k] for k in keys}) == 1:
+            yield record_type, slug, len(keys), first, text, origin[first]
+
+
+def _sources_of(session: Session, record_ids: list[int]) -> dict[int, set[int]]:
+    """The distinct sources of the live citations of each of these records."""
+    citations, cited = Citation.__table__, _R.alias("cited")
+    result: dict[int, set[int]] = {}
+    for start in range(0, len(record_ids), 500):
+        rows = session.execute(
+            select(citations.c.record_id, citations.c.source_id)
+            .select_from(citations)
+            .join(cited, cited.c.id == citations.c.id)
+            .where(cited.c.retracted.is_(False), citations.c.record_id.in_(record_ids[start : start + 500]))
+        )
+        for record_id, source_id in rows:
+            result.setdefault(record_id, set()).add(source_id)
+    return result
 
 
 def _text(column: Any) -> Any:

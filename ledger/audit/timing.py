@@ -10,13 +10,18 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import String, and_, case, or_, select, type_coerce
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import Session
 
-from ledger.audit.dates import Dated, contradiction, dated
+from ledger.audit.dates import Dated, contradiction, dated, day_text
 from ledger.audit.registry import AuditOptions, Finding, Severity, check
 from ledger.domain import OPEN_PROMISES, LinkBasis, Precision, RecordType, Status
 from ledger.models import Citation, Concession, Link, Party, Record, Source, StatusChange
+
+# Core tables, not ORM entities: the checks read hundreds of thousands of plain rows (no ORM loading).
+_R, _C, _P, _S = Record.__table__, Concession.__table__, Party.__table__, Source.__table__
+_CITES, _LINKS, _CHANGES = Citation.__table__, Link.__table__, StatusChange.__table__
+_SOURCE = _R.alias("source_record")  # a source's records row (its slug)
 
 #: How far along its life a status is; a later stage dated before an earlier one is a contradiction.
 STAGE = {Status.CONSIDERED: 0, Status.REQUESTED: 1, Status.OFFERED: 1, Status.PROMISED: 2, Status.IN_PROGRESS: 3,
@@ -55,67 +60,83 @@ def overdue(session: Session, options: AuditOptions) -> Iterator[Finding]:
     `--promise-window` days (default 90) after the promise's date, as of `--as-of` (default today).
     Month/year dates are ranges: possibly overdue is info. A promise with no known date or due date is
     still reported, at info, as not delivered."""
-    giver = aliased(Party, flat=True)
-    c = Concession
-    rows = session.execute(
+    c, record = _C, _R
+    rows = _rows(
+        session,
         select(
-            c.slug,
-            c.summary,
-            c.status,
-            giver.name,
-            c.date_text,
-            c.date_on,
-            _text(c.date_precision),
-            c.due_text,
-            c.due_on,
-            _text(c.due_precision),
+            record.c.slug,
+            c.c.summary,
+            _text(c.c.status),
+            _P.c.name,
+            c.c.date_text,
+            day_text(c.c.date_on),
+            _text(c.c.date_precision),
+            c.c.due_text,
+            day_text(c.c.due_on),
+            _text(c.c.due_precision),
         )  # fmt: skip
-        .join(giver, giver.id == c.giver_id)
-        .where(c.retracted.is_(False), c.status.in_(OPEN_PROMISES))
-        .order_by(c.slug)
+        .select_from(c)
+        .join(record, record.c.id == c.c.id)
+        .join(_P, _P.c.id == c.c.giver_id)
+        .where(record.c.retracted.is_(False), c.c.status.in_(OPEN_PROMISES))
+        .order_by(record.c.slug),
     )
+    as_of = options.as_of.isoformat()
     for slug, summary, status, giver_name, *dates in rows:
         date, due = dated(*dates[0:3]), dated(*dates[3:6])
         severity, why = _overdue_one(options, date, due)
         if why:
             yield Finding(
                 "overdue", severity, "concession", slug,
-                f'{giver_name}: "{summary}" is {status.value.replace("_", " ")}, not delivered as of '
-                f"{options.as_of.isoformat()}; it {why}",
-                {"status": status.value, "date": date.iso, "due": due.iso, "as_of": options.as_of.isoformat()},
+                f'{giver_name}: "{summary}" is {status.replace("_", " ")}, not delivered as of {as_of}; it {why}',
+                {"status": status, "date": date.iso, "due": due.iso, "as_of": as_of},
             )  # fmt: skip
 
 
 _contradiction = contradiction
 
 
+def _rows(session: Session, statement: Any) -> Iterator[Any]:
+    """The statement's rows, fetched in batches (one driver call per batch, not per row)."""
+    for batch in session.execute(statement).partitions(10_000):
+        yield from batch
+
+
 def _text(column: Any) -> Any:
     """An enum column read as its stored text: no enum object per row (the dates cache is keyed on it)."""
-    return type_coerce(column, String).label(None)
+    return day_text(column)
+
+
+#: Concessions with more than one status change (an index-only scan of ix_status_changes_concession_id).
+_with_history = select(_CHANGES.c.concession_id).group_by(_CHANGES.c.concession_id).having(func.count() > 1)
 
 
 def _status_pairs(session: Session) -> Iterator[Finding]:
-    first, then = StatusChange.__table__.alias("first"), StatusChange.__table__.alias("then")
+    first, then = _CHANGES.alias("first"), _CHANGES.alias("then")
     stage = {s.value: n for s, n in STAGE.items()}
     whens_first = case(stage, value=first.c.status)
     whens_then = case(stage, value=then.c.status)
-    rows = session.execute(
+    rows = _rows(
+        session,
         select(
-            Concession.slug,
-            first.c.status,
+            _R.c.slug,
+            _text(first.c.status),
             first.c.date_text,
-            first.c.date_on,
+            day_text(first.c.date_on),
             _text(first.c.date_precision),
-            then.c.status,
+            _text(then.c.status),
             then.c.date_text,
-            then.c.date_on,
+            day_text(then.c.date_on),
             _text(then.c.date_precision),
         )  # fmt: skip
-        .join(first, first.c.concession_id == Concession.id)
-        .join(then, and_(then.c.concession_id == Concession.id, whens_then > whens_first))
+        .select_from(_C)
+        .join(_R, _R.c.id == _C.c.id)
+        .join(first, first.c.concession_id == _C.c.id)
+        .join(then, and_(then.c.concession_id == _C.c.id, whens_then > whens_first))
         .where(
-            Concession.type == RecordType.CONCESSION,  # read through ix_records_type, not every record by ID
-            Concession.retracted.is_(False),
+            _C.c.id.in_(_with_history),  # the few concessions whose status changed: not every concession
+            _R.c.type == RecordType.CONCESSION,  # read through ix_records_type, not every record by ID
+            _R.c.retracted.is_(False),
             first.c.date_on.is_not(None),
             then.c.date_on.is_not(None),
             # two day-precision dates contradict only when the later stage is dated first
@@ -125,7 +146,7 @@ def _status_pairs(session: Session) -> Iterator[Finding]:
                 then.c.date_precision != Precision.DAY,
             ),
         )
-        .order_by(Concession.slug, first.c.id, then.c.id)
+        .order_by(_R.c.slug, first.c.id, then.c.id),
     )
     for slug, s1, t1, d1, p1, s2, t2, d2, p2 in rows:
         a, b = dated(t1, d1, p1), dated(t2, d2, p2)
@@ -140,37 +161,40 @@ def _status_pairs(session: Session) -> Iterator[Finding]:
 
 
 def _cited_before(session: Session) -> Iterator[Finding]:
-    source, cited = aliased(Source, flat=True), aliased(Record)
-    c = Concession
-    event_on = case((c.announced_on.is_not(None), c.announced_on), else_=c.date_on)
-    rows = session.execute(
+    c, source, cited = _C, _S, _R.alias("cited")
+    event_on = case((c.c.announced_on.is_not(None), c.c.announced_on), else_=c.c.date_on)
+    rows = _rows(
+        session,
         select(
-            c.slug,
-            c.date_text,
-            c.date_on,
-            _text(c.date_precision),
-            c.announced_text,
-            c.announced_on,
-            _text(c.announced_precision),
-            source.slug,
-            source.published_text,
-            source.published_on,
-            _text(source.published_precision),
+            _R.c.slug,
+            c.c.date_text,
+            day_text(c.c.date_on),
+            _text(c.c.date_precision),
+            c.c.announced_text,
+            day_text(c.c.announced_on),
+            _text(c.c.announced_precision),
+            _SOURCE.c.slug,
+            source.c.published_text,
+            day_text(source.c.published_on),
+            _text(source.c.published_precision),
         )  # fmt: skip
-        .join(Citation.__table__, Citation.__table__.c.record_id == c.id)
-        .join(cited, and_(cited.id == Citation.__table__.c.id, cited.retracted.is_(False)))
-        .join(source, source.id == Citation.__table__.c.source_id)
-        .where(c.type == RecordType.CONCESSION, c.retracted.is_(False))
-        .where(source.published_on.is_not(None), event_on.is_not(None))
+        .select_from(c)
+        .join(_R, _R.c.id == c.c.id)
+        .join(_CITES, _CITES.c.record_id == c.c.id)
+        .join(cited, and_(cited.c.id == _CITES.c.id, cited.c.retracted.is_(False)))
+        .join(source, source.c.id == _CITES.c.source_id)
+        .join(_SOURCE, _SOURCE.c.id == source.c.id)
+        .where(_R.c.type == RecordType.CONCESSION, _R.c.retracted.is_(False))
+        .where(source.c.published_on.is_not(None), event_on.is_not(None))
         .where(
             or_(
-                source.published_on <= event_on,
-                c.date_precision != Precision.DAY,
-                c.announced_precision != Precision.DAY,
+                source.c.published_on <= event_on,
+                c.c.date_precision != Precision.DAY,
+                c.c.announced_precision != Precision.DAY,
             )
         )  # fmt: skip
         .distinct()
-        .order_by(c.slug, source.slug)
+        .order_by(_R.c.slug, _SOURCE.c.slug),
     )
     for slug, *rest in rows:
         date, announced = dated(*rest[0:3]), dated(*rest[3:6])
@@ -188,68 +212,80 @@ def _cited_before(session: Session) -> Iterator[Finding]:
 
 
 def _link_order(session: Session) -> Iterator[Finding]:
-    quid, quo = aliased(Concession, flat=True), aliased(Concession, flat=True)
-    rows = session.execute(
+    quid, quo = _C.alias("quid"), _C.alias("quo")
+    link, quid_record, quo_record = _R.alias("link"), _R.alias("quid_record"), _R.alias("quo_record")
+    rows = _rows(
+        session,
         select(
-            Link.slug,
-            Link.basis,
-            quid.slug,
-            quid.date_text,
-            quid.date_on,
-            _text(quid.date_precision),
-            quo.slug,
-            quo.date_text,
-            quo.date_on,
-            _text(quo.date_precision),
+            link.c.slug,
+            _text(_LINKS.c.basis),
+            quid_record.c.slug,
+            quid.c.date_text,
+            day_text(quid.c.date_on),
+            _text(quid.c.date_precision),
+            quo_record.c.slug,
+            quo.c.date_text,
+            day_text(quo.c.date_on),
+            _text(quo.c.date_precision),
         )  # fmt: skip
-        .join(quid, quid.id == Link.quid_id)
-        .join(quo, quo.id == Link.quo_id)
+        .select_from(_LINKS)
+        .join(link, link.c.id == _LINKS.c.id)
+        .join(quid, quid.c.id == _LINKS.c.quid_id)
+        .join(quid_record, quid_record.c.id == quid.c.id)
+        .join(quo, quo.c.id == _LINKS.c.quo_id)
+        .join(quo_record, quo_record.c.id == quo.c.id)
         .where(
-            Link.type == RecordType.LINK,
-            Link.retracted.is_(False),
-            Link.basis != LinkBasis.DENIED,
-            quid.date_on.is_not(None),
-            quo.date_on.is_not(None),
-            or_(quo.date_on <= quid.date_on, quid.date_precision != Precision.DAY),
+            link.c.type == RecordType.LINK,
+            link.c.retracted.is_(False),
+            _LINKS.c.basis != LinkBasis.DENIED,
+            quid.c.date_on.is_not(None),
+            quo.c.date_on.is_not(None),
+            or_(quo.c.date_on <= quid.c.date_on, quid.c.date_precision != Precision.DAY),
         )
-        .order_by(Link.slug)
+        .order_by(link.c.slug),
     )
-    for link, basis, a_slug, *rest in rows:
+    for link_slug, basis, a_slug, *rest in rows:
         a, b_slug, b = dated(*rest[0:3]), rest[3], dated(*rest[4:7])
         severity = _contradiction(a, b)
         if severity is not None:
             certainty = "is" if severity is Severity.ERROR else "may be"
             yield Finding(
-                "chronology", severity, "link", link,
-                f"the {basis.value} link says {b_slug} was given in return for {a_slug}, but {b_slug} "
+                "chronology", severity, "link", link_slug,
+                f"the {basis} link says {b_slug} was given in return for {a_slug}, but {b_slug} "
                 f"({b.shown}) {certainty} before {a_slug} ({a.shown})",
                 {"quid": a_slug, "quid_date": a.iso, "quo": b_slug, "quo_date": b.iso},
             )  # fmt: skip
 
 
 def _renewals(session: Session) -> Iterator[Finding]:
-    renewal, renewed = aliased(Concession, flat=True), aliased(Concession, flat=True)
-    rows = session.execute(
+    renewal, renewed = _C.alias("renewal"), _C.alias("renewed")
+    renewal_record, renewed_record = _R.alias("renewal_record"), _R.alias("renewed_record")
+    rows = _rows(
+        session,
         select(
-            renewal.slug,
-            renewal.date_text,
-            renewal.date_on,
-            _text(renewal.date_precision),
-            renewed.slug,
-            renewed.date_text,
-            renewed.date_on,
-            _text(renewed.date_precision),
+            renewal_record.c.slug,
+            renewal.c.date_text,
+            day_text(renewal.c.date_on),
+            _text(renewal.c.date_precision),
+            renewed_record.c.slug,
+            renewed.c.date_text,
+            day_text(renewed.c.date_on),
+            _text(renewed.c.date_precision),
         )  # fmt: skip
-        .join(renewed, renewed.id == renewal.renews_id)
+        .select_from(renewal)
+        .join(renewal_record, renewal_record.c.id == renewal.c.id)
+        .join(renewed, renewed.c.id == renewal.c.renews_id)
+        .join(renewed_record, renewed_record.c.id == renewed.c.id)
         .where(
-            renewal.type == RecordType.CONCESSION,
-            renewal.renews_id.is_not(None),
-            renewal.retracted.is_(False),
-            renewal.date_on.is_not(None),
-            renewed.date_on.is_not(None),
-            or_(renewal.date_on <= renewed.date_on, renewed.date_precision != Precision.DAY),
+            renewal.c.id.in_(select(_C.c.id).where(_C.c.renews_id.is_not(None))),  # through ix_concessions_renews_id
+            renewal_record.c.type == RecordType.CONCESSION,
+            renewal.c.renews_id.is_not(None),
+            renewal_record.c.retracted.is_(False),
+            renewal.c.date_on.is_not(None),
+            renewed.c.date_on.is_not(None),
+            or_(renewal.c.date_on <= renewed.c.date_on, renewed.c.date_precision != Precision.DAY),
         )  # fmt: skip
-        .order_by(renewal.slug)
+        .order_by(renewal_record.c.slug),
     )
     for slug, new_text, new_on, new_precision, old_slug, old_text, old_on, old_precision in rows:
         new, old = dated(new_text, new_on, new_precision), dated(old_text, old_on, old_precision)

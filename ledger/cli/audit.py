@@ -107,23 +107,29 @@ def audit(
 
 
 def _stream(ctx: typer.Context, fmt: AuditFormat, output: Path | None, run: tuple[Any, Any], fail_on: FailOn) -> None:
-    """CSV and JSON Lines: each check's findings become lines as soon as it is done (see cli.audit_lines)."""
+    """CSV and JSON Lines: each check's findings become lines in a temporary file as soon as it is done, then the
+    file is written out in the audit's order (see cli.audit_lines)."""
     from ledger.audit import report
     from ledger.audit.registry import Severity, each_check
     from ledger.cli import audit_lines
     from ledger.io.atomic import atomic_text
 
     options, checks = run
-    render = audit_lines.csv_renderer() if fmt is AuditFormat.CSV else audit_lines.jsonl_renderer()
+    form = audit_lines.csv_renderer() if fmt is AuditFormat.CSV else audit_lines.jsonl_renderer()
     with open_ledger(ctx, write=False) as session:
-        done = audit_lines.render_checks(each_check(session, options, checks), render)
+        done = audit_lines.render_checks(each_check(session, options, checks), form)
     head = [audit_lines.CSV_HEADER] if fmt is AuditFormat.CSV else []
-    lines = itertools.chain(head, done.lines()) if head or done.runs else iter(["\n"])
-    if output is not None:
-        with atomic_text(output) as handle:
-            audit_lines.write_lines(lines, handle.write)
-    else:
-        audit_lines.write_lines(lines, lambda text: typer.echo(text, nl=False))
+    try:
+        chunks = itertools.chain(head, done.chunks()) if head or done.runs else iter(["\n"])
+        if output is not None:
+            with atomic_text(output) as handle:
+                for chunk in chunks:
+                    handle.write(chunk)
+        else:
+            for chunk in chunks:
+                typer.echo(chunk, nl=False)
+    finally:
+        done.close()
     note(report.summary_of(done.by_severity, done.by_check, len(checks)))
     if fail_on is not FailOn.NEVER and done.fails_at(Severity(fail_on.value).rank):
         raise AuditFailed(f"the audit found problems at or above {fail_on.value}")
