@@ -458,6 +458,32 @@ def _copy(source: Path, partial: Path) -> None:
         src.close()
 
 
+def read_sqlite(db: str | None) -> sqlite3.Connection | None:
+    """A read-only ``sqlite3`` connection to the SQLite ledger ``--db`` names, inside one read transaction
+    (one snapshot for every query), when the file is a ledger at the schema this code knows.
+
+    None when ``db`` is a URL, the file is missing or is not such a ledger: the caller then opens the
+    ledger the general way (SQLAlchemy), which says what is wrong exactly as every command does.
+    """
+    path = sqlite_path(db)
+    if path is None or not Path(path).is_file():
+        return None
+    uri = f"file:{Path(path).as_posix()}?mode=ro"
+    try:
+        connection = sqlite3.connect(uri, uri=True, timeout=busy_timeout_ms() / 1000, isolation_level=None)
+    except sqlite3.Error:
+        return None
+    try:
+        connection.execute("BEGIN")
+        revision = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+    except sqlite3.Error:
+        revision = None
+    if revision is None or revision[0] != SCHEMA_REVISIONS[-1]:
+        connection.close()
+        return None
+    return connection
+
+
 # --- read-only queries (`ledger sql`) ------------------------------------------------------------
 
 #: What a user query may do on SQLite: select, read columns, call functions, recurse. Nothing else.
