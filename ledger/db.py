@@ -10,15 +10,13 @@ for at most ``LEDGER_BUSY_TIMEOUT`` seconds (default 30); after that the command
 from __future__ import annotations
 
 import os
-import random
 import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ledger.errors import DatabaseProblem, InvalidInput, LedgerError
 
@@ -252,8 +250,14 @@ def _begin(engine: Engine, *, write: bool) -> Session:
                 if is_busy(exc):
                     raise Busy(timeout) from exc
                 raise
-        time.sleep(min(delay * (1 + random.random()), max(0.0, deadline - time.monotonic())))
+        time.sleep(min(delay * (1 + _jitter()), max(0.0, deadline - time.monotonic())))
         delay = min(delay * 2, 0.5)
+
+
+def _jitter() -> float:
+    import random  # only when the database is busy: not worth its import on every start
+
+    return random.random()
 
 
 class Busy(DatabaseProblem):
@@ -493,8 +497,7 @@ _FORBIDDEN_FUNCTIONS = frozenset({"load_extension", "readfile", "writefile", "ed
 _PROGRESS_STEPS = 10_000
 
 
-@dataclass(frozen=True)
-class QueryResult:
+class QueryResult(NamedTuple):
     """Rows of a read-only query: column names, rows (at most the cap) and whether more were cut."""
 
     columns: list[str]

@@ -110,6 +110,19 @@ def test_list_on_a_sqlite_file_loads_no_sqlalchemy(seeded: Path) -> None:
     assert lines[-1] == "[]"
 
 
+def test_the_quick_path_modules_load_no_export_or_format_libraries() -> None:
+    """ledger.cli.quick, render and lists, ledger.db and ledger.ops.concession_list import formats (json, csv,
+    the export writers with zipfile) only when a format needs them, and never Typer or SQLAlchemy."""
+    code = (
+        "import sys\n"
+        "import ledger.cli.quick, ledger.cli.render, ledger.cli.lists, ledger.db, ledger.ops.concession_list\n"
+        "heavy = {'typer', 'sqlalchemy', 'pydantic', 'rich', 'json', 'csv', 'zipfile', 'random', 'dataclasses'}\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & heavy), 'ledger.io.writers' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["['dataclasses']", "False"]  # dataclasses: FuzzyDate, ConcessionFilter
+
+
 def _parameters() -> list[tuple[str, Any, Any]]:
     """(command path, command, parameter) for every parameter of every command, the root included."""
     out: list[tuple[str, Any, Any]] = []

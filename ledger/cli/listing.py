@@ -2,51 +2,16 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated
 
 import typer
 
 from ledger.cli.common import echo, fast_read, open_ledger
+from ledger.cli.lists import COLUMNS, What
 from ledger.cli.render import OutputFormat, render_record, render_rows
 from ledger.domain import ConcessionKind, Status
 
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
-
-
-class What(StrEnum):
-    """What `ledger list` lists."""
-
-    CONCESSIONS = "concessions"
-    EXCHANGES = "exchanges"
-    PARTIES = "parties"
-    SOURCES = "sources"
-    ALIASES = "aliases"
-    TOTALS = "totals"
-    CLAIMS = "claims"
-
-
-COLUMNS = {
-    What.CONCESSIONS: [
-        "id",
-        "giver",
-        "receiver",
-        "kind",
-        "summary",
-        "quantity",
-        "unit",
-        "status",
-        "date",
-        "exchanges",
-        "citations",
-    ],
-    What.EXCHANGES: ["id", "title", "sides", "links"],
-    What.PARTIES: ["id", "name", "kind", "acts_for", "aliases"],
-    What.SOURCES: ["id", "title", "publisher", "published", "relays", "snapshot", "citations"],
-    What.ALIASES: ["id", "party", "name", "source", "script"],
-    What.TOTALS: ["id", "source", "giver", "kind", "value", "unit", "since", "until"],
-    What.CLAIMS: ["id", "record", "attribute", "value", "source", "rank", "in_use"],
-}
 
 
 def register(app: typer.Typer) -> None:
