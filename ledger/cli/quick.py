@@ -54,7 +54,10 @@ def main(argv: Sequence[str]) -> int | None:
     try:
         text, notes = runner[1](root, params)
     except LedgerError as exc:
-        sys.stderr.write(f"error: {exc}\n")
+        message = f"error: {exc}"
+        if "\x1b" in message or _ascii_only(sys.stderr):
+            return Declined
+        sys.stderr.write(message + "\n")
         return exc.exit_code
     except Exception:  # a bug or a surprise: the Typer app runs the command and reports it
         return Declined
