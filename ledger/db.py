@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import itertools
 import os
-import random
 import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ledger.errors import DatabaseProblem, InvalidInput, LedgerError
 
@@ -253,8 +251,14 @@ def _begin(engine: Engine, *, write: bool) -> Session:
                 if is_busy(exc):
                     raise Busy(timeout) from exc
                 raise
-        time.sleep(min(delay * (1 + random.random()), max(0.0, deadline - time.monotonic())))
+        time.sleep(min(delay * (1 + _jitter()), max(0.0, deadline - time.monotonic())))
         delay = min(delay * 2, 0.5)
+
+
+def _jitter() -> float:
+    import random  # only when the database is busy: not worth its import on every start
+
+    return random.random()
 
 
 class Busy(DatabaseProblem):
@@ -459,6 +463,32 @@ def _copy(source: Path, partial: Path) -> None:
         src.close()
 
 
+def read_sqlite(db: str | None) -> sqlite3.Connection | None:
+    """A read-only ``sqlite3`` connection to the SQLite ledger ``--db`` names, inside one read transaction
+    (one snapshot for every query), when the file is a ledger at the schema this code knows.
+
+    None when ``db`` is a URL, the file is missing or is not such a ledger: the caller then opens the
+    ledger the general way (SQLAlchemy), which says what is wrong exactly as every command does.
+    """
+    path = sqlite_path(db)
+    if path is None or not Path(path).is_file():
+        return None
+    uri = f"file:{Path(path).as_posix()}?mode=ro"
+    try:
+        connection = sqlite3.connect(uri, uri=True, timeout=busy_timeout_ms() / 1000, isolation_level=None)
+    except sqlite3.Error:
+        return None
+    try:
+        connection.execute("BEGIN")
+        revision = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+    except sqlite3.Error:
+        revision = None
+    if revision is None or revision[0] != SCHEMA_REVISIONS[-1]:
+        connection.close()
+        return None
+    return connection
+
+
 # --- read-only queries (`ledger sql`) ------------------------------------------------------------
 
 #: What a user query may do on SQLite: select, read columns, call functions, recurse. Nothing else.
@@ -468,8 +498,7 @@ _FORBIDDEN_FUNCTIONS = frozenset({"load_extension", "readfile", "writefile", "ed
 _PROGRESS_STEPS = 10_000
 
 
-@dataclass(frozen=True)
-class QueryResult:
+class QueryResult(NamedTuple):
     """Rows of a read-only query: column names, rows (at most the cap) and whether more were cut."""
 
     columns: list[str]

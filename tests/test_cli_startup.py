@@ -95,6 +95,34 @@ def test_sql_on_a_sqlite_file_loads_no_sqlalchemy(ledger_db: Path) -> None:
     assert done.stdout.splitlines() == ["n", "0", "[]"]
 
 
+@pytest.mark.sqlite_only
+def test_list_on_a_sqlite_file_loads_no_sqlalchemy(seeded: Path) -> None:
+    """`ledger list` of concessions on a SQLite file reads through sqlite3 alone (ledger.ops.concession_list)."""
+    code = (
+        "import sys; from ledger.cli.app import run\n"
+        f"sys.argv = ['ledger', '--db', {str(seeded)!r}, 'list', '--limit', '2', '-f', 'csv']\n"
+        "try:\n    run()\nexcept SystemExit as exit:\n    assert not exit.code, exit.code\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'alembic', 'pydantic', 'rich'}))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("id,giver,receiver") and len(lines) == 4, lines
+    assert lines[-1] == "[]"
+
+
+def test_the_quick_path_modules_load_no_export_or_format_libraries() -> None:
+    """ledger.cli.quick, render and lists, ledger.db and ledger.ops.concession_list import formats (json, csv,
+    the export writers with zipfile) only when a format needs them, and never Typer or SQLAlchemy."""
+    code = (
+        "import sys\n"
+        "import ledger.cli.quick, ledger.cli.render, ledger.cli.lists, ledger.db, ledger.ops.concession_list\n"
+        "heavy = {'typer', 'sqlalchemy', 'pydantic', 'rich', 'json', 'csv', 'zipfile', 'random', 'dataclasses'}\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & heavy), 'ledger.io.writers' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["['dataclasses']", "False"]  # dataclasses: FuzzyDate, ConcessionFilter
+
+
 def _parameters() -> list[tuple[str, Any, Any]]:
     """(command path, command, parameter) for every parameter of every command, the root included."""
     out: list[tuple[str, Any, Any]] = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -14,10 +14,13 @@ import typer
 from ledger.errors import InvalidInput
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from pydantic import BaseModel
     from sqlalchemy.orm import Session
 
 M = TypeVar("M", bound="BaseModel")
+T = TypeVar("T")
 
 
 @dataclass
@@ -53,6 +56,28 @@ def open_ledger(ctx: typer.Context, *, write: bool, dry_run: bool = False) -> It
             yield session
     finally:
         engine.dispose()
+
+
+def fast_read(ctx: typer.Context, query: Callable[[sqlite3.Connection], T | None]) -> T | None:
+    """``query`` on a read-only ``sqlite3`` connection to the ledger, without loading SQLAlchemy, or None.
+
+    None when the ledger is not a SQLite file at the current schema (see ``ledger.db.read_sqlite``), when
+    the query cannot answer, or when SQLite reports a problem: the caller then opens the ledger with
+    ``open_ledger``, which reports any problem as every command does.
+    """
+    import sqlite3
+
+    from ledger.db import read_sqlite
+
+    connection = read_sqlite(settings(ctx).db)
+    if connection is None:
+        return None
+    try:
+        return query(connection)
+    except sqlite3.Error:
+        return None
+    finally:
+        connection.close()
 
 
 def drop_none(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -6,15 +6,10 @@ a formula are escaped; Markdown escapes pipes and line breaks, so user text alwa
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import os
 import sys
 from enum import StrEnum
 from typing import Any
-
-from ledger.io.writers import csv_text
 
 
 class OutputFormat(StrEnum):
@@ -46,7 +41,9 @@ def cell(value: Any) -> str:
 
 
 def csv_cell(value: Any) -> str:
-    """A cell safe to open in a spreadsheet: formula-looking text gets a leading apostrophe (see io.writers)."""
+    """A cell safe to open in a spreadsheet: formula-looking text gets a leading apostrophe (see io.cells)."""
+    from ledger.io.cells import csv_text
+
     return csv_text(cell(value))
 
 
@@ -60,6 +57,8 @@ def markdown_cell(value: Any) -> str:
 
 def to_json(value: Any) -> str:
     """Pretty, stable JSON."""
+    import json
+
     return json.dumps(value, ensure_ascii=False, indent=2, default=str)
 
 
@@ -68,12 +67,19 @@ def render_rows(rows: list[dict[str, Any]], columns: list[str], fmt: OutputForma
     if fmt is OutputFormat.JSON:
         return to_json(rows)
     if fmt is OutputFormat.JSONL:
+        import json
+
         return "\n".join(json.dumps(r, ensure_ascii=False, default=str) for r in rows)
     if fmt is OutputFormat.CSV:
+        import csv
+        import io
+
+        from ledger.io.cells import csv_text
+
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(columns)
-        writer.writerows([csv_cell(r.get(c)) for c in columns] for r in rows)
+        writer.writerows([csv_text(cell(r.get(c))) for c in columns] for r in rows)
         return buffer.getvalue().rstrip("\n")
     if fmt is OutputFormat.MARKDOWN:
         lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
@@ -131,6 +137,8 @@ def render_record(record: dict[str, Any], fmt: OutputFormat) -> str:
     if fmt is OutputFormat.JSON:
         return to_json(record)
     if fmt is OutputFormat.JSONL:
+        import json
+
         return json.dumps(record, ensure_ascii=False, default=str)
     scalars = {k: v for k, v in record.items() if not isinstance(v, list)}
     field_rows = [{"field": k, "value": v} for k, v in scalars.items() if v not in (None, "", {}) or k == "id"]

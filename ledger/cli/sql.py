@@ -7,34 +7,13 @@ from typing import Annotated
 import typer
 
 from ledger.cli.common import echo, note, settings
+from ledger.cli.quick import sql_params
 from ledger.cli.render import OutputFormat, render_rows
-from ledger.errors import InvalidInput
 
 
 def register(app: typer.Typer) -> None:
     """Add the command to the app."""
     app.command("sql")(sql)
-
-
-def _param_value(value: str) -> int | str:
-    digits = value.removeprefix("-")
-    return int(value) if digits.isascii() and digits.isdigit() else value
-
-
-def _params(names: list[str], values: list[str]) -> dict[str, int | str]:
-    """``-p a=1`` pairs, and ``-p a 1``: the value after the name lands among the arguments, in order."""
-    out: dict[str, int | str] = {}
-    for name in names:
-        if "=" in name:
-            key, value = name.split("=", 1)
-        elif values:
-            key, value = name, values.pop(0)
-        else:
-            raise InvalidInput(f"-p {name}: give a value (-p {name} VALUE)")
-        out[key] = _param_value(value)
-    if values:
-        raise InvalidInput(f"give the query as one quoted argument; unexpected: {' '.join(values)}")
-    return out
 
 
 def sql(
@@ -57,7 +36,7 @@ def sql(
     """Run a read-only SQL query (see docs/data-model.md for tables and views). Refused queries exit 3."""
     from ledger.db import query_read_only
 
-    params = _params(param or [], query[1:])
+    params = sql_params(param or [], query[1:])
     result = query_read_only(settings(ctx).db, query[0], params, max_rows=max_rows, seconds=timeout)
     rows = [dict(zip(result.columns, row, strict=True)) for row in result.rows]
     echo(render_rows(rows, result.columns, fmt))

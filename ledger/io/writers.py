@@ -21,6 +21,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from ledger.errors import InvalidInput
+from ledger.io.cells import FORMULA_START as FORMULA_START  # re-exported
+from ledger.io.cells import csv_text as csv_text  # re-exported
+from ledger.io.cells import csv_unescape as csv_unescape  # re-exported
 
 ExportRecord = tuple[str, dict[str, Any]]
 FORMATS = ("json", "jsonl", "csv", "markdown", "ftm", "plover")
@@ -28,7 +31,6 @@ SECTION_OF = {
     "source": "sources", "party": "parties", "alias": "aliases", "concession": "concessions",
     "exchange": "exchanges", "link": "links", "total": "totals", "claim": "claims", "citation": "citations",
 }  # fmt: skip
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 #: Fields that hold a fuzzy date ({"text", "value"}): CSV spreads each over two columns.
 DATE_FIELDS = ("published", "date", "due", "announced", "effective", "expires", "period_start", "period_end")
 #: Fields that hold a list of IDs: CSV joins them with ';' (IDs never contain it).
@@ -53,19 +55,6 @@ CSV_COLUMNS: dict[str, tuple[str, ...]] = {
     "claim": ("id", "record", "attribute", "value", "source", "quote", "rank", "rank_reason", "rank_author"),
     "citation": ("id", "record", "source", "quote", "locator", "prefix", "suffix"),
 }  # fmt: skip
-
-
-def csv_text(text: str) -> str:
-    """Text safe to open in a spreadsheet: a leading apostrophe before anything a formula could start with.
-
-    Text that already starts with an apostrophe gets one more, so :func:`csv_unescape` restores it exactly.
-    """
-    return "'" + text if text.startswith(FORMULA_START) or text.startswith("'") else text
-
-
-def csv_unescape(text: str) -> str:
-    """Undo :func:`csv_text`."""
-    return text[1:] if text.startswith("'") else text
 
 
 # --- atomic files --------------------------------------------------------------------------------

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from ledger.domain import FuzzyDate, Precision, Status
+from ledger.domain import Precision
 from ledger.models import (
     Alias,
     Beneficiary,
@@ -30,28 +29,12 @@ from ledger.models import (
     StatusChange,
 )
 from ledger.ops.base import get
+from ledger.ops.concession_list import ConcessionFilter as ConcessionFilter  # re-exported: the general path's filters
+from ledger.ops.concession_list import date_row
 from ledger.ops.evidence import concession_evidence, mark_in_use, values_in_use
 
-
-@dataclass(frozen=True)
-class ConcessionFilter:
-    """What `ledger list` narrows concessions to; empty fields do not filter."""
-
-    kind: str | None = None
-    giver: str | None = None
-    receiver: str | None = None
-    status: Status | None = None
-    unpaired: bool = False
-    since: FuzzyDate | None = None
-    until: FuzzyDate | None = None
-    include_retracted: bool = False
-    limit: int | None = None
-
-
-def _date(text: str | None, value: dt.date | None, precision: str) -> dict[str, Any]:
-    # Built here rather than through ledger.schemas: listing must not pay for building the pydantic models.
-    fuzzy = FuzzyDate(text=text, value=value, precision=Precision(precision))
-    return {"text": fuzzy.text, "value": fuzzy.iso(), "precision": fuzzy.precision.value, "shown": fuzzy.describe()}
+# Dates are built by date_row rather than through ledger.schemas: listing must not pay for the pydantic models.
+_date = date_row
 
 
 def citations_of(session: Session, record_ids: list[int]) -> dict[int, list[dict[str, Any]]]:

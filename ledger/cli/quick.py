@@ -1,0 +1,288 @@
+"""The console script: `ledger list` and `ledger sql` on a SQLite file start without Typer.
+
+``import typer`` and building the command cost about 70 ms of CPU, more than ``ledger sql``'s whole
+allowance over raw ``sqlite3`` (issue 8: 1.2x) and a quarter of ``ledger list``'s 300 ms. For the plain
+forms of those two commands (the options below, each at most once, values that need no conversion
+library), this module parses the command line itself and runs the same code the commands run
+(``ledger.ops.concession_list``, ``ledger.db.query_read_only``, ``ledger.cli.render``). Anything else
+(``--help``, ``--debug``, an unknown or repeated option, a value Typer would convert or refuse, a
+PostgreSQL URL, a ledger the fast path cannot read exactly) goes to the Typer app untouched, so its
+parsing, messages and exit codes stay Typer's. ``tests/test_cli_quick.py`` checks that every command
+line this module accepts parses to the values Typer gives, and prints the same bytes and exit code.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ledger.errors import InvalidInput, LedgerError
+
+#: Root options that take a value, and root flags this module handles (``--debug`` goes to Typer).
+_ROOT_VALUES = {"--db": "db", "--author": "author"}
+_ROOT_FLAGS = {"--quiet": "quiet", "-q": "quiet"}
+_INT = re.compile(r"0|[1-9][0-9]*")
+_FLOAT = re.compile(r"(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
+#: A command line this module cannot run exactly as Typer does.
+Declined = None
+
+
+def run() -> None:
+    """Console-script entry point: the quick path when it applies, else the Typer app."""
+    code = main(sys.argv[1:])
+    if code is Declined:
+        from ledger.cli.app import run as run_app
+
+        run_app()
+        return
+    sys.exit(code)
+
+
+def main(argv: Sequence[str]) -> int | None:
+    """Run ``ledger ARGV`` without Typer and return its exit code; None (nothing printed) when Typer must."""
+    split = _root(argv)
+    if split is None or os.environ.get("_LEDGER_COMPLETE"):
+        return Declined
+    root, command, rest = split
+    runner = _COMMANDS.get(command)
+    params = None if runner is None else runner[0](rest)
+    if runner is None or params is None:
+        return Declined
+    try:
+        text, notes = runner[1](root, params)
+    except LedgerError as exc:
+        message = f"error: {exc}"
+        if "\x1b" in message or _ascii_only(sys.stderr):
+            return Declined
+        sys.stderr.write(message + "\n")
+        return exc.exit_code
+    except Exception:  # a bug or a surprise: the Typer app runs the command and reports it
+        return Declined
+    if text is None or "\x1b" in text or _ascii_only(sys.stdout):
+        return Declined  # Typer's echo strips escape codes when piped, and re-encodes an ASCII stdout
+    try:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        sys.stdout = _Quiet(sys.stdout)  # as click does: stop quietly when the reader has gone
+        return 1
+    if not root.get("quiet"):
+        for line in notes:
+            sys.stderr.write(line + "\n")
+    return 0
+
+
+def _ascii_only(stream: Any) -> bool:
+    """Whether ``stream`` encodes ASCII only (click then writes through a UTF-8 wrapper of its own)."""
+    import codecs
+
+    try:
+        return codecs.lookup(getattr(stream, "encoding", None) or "ascii").name == "ascii"
+    except LookupError:
+        return True
+
+
+class _Quiet:
+    """stdout after a broken pipe: flushing does nothing (the interpreter flushes at exit)."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+
+    def flush(self) -> None:
+        """Nothing to flush to."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
+def _root(argv: Sequence[str]) -> tuple[dict[str, Any], str, list[str]] | None:
+    """(root options, command word, the words after it), or None for anything but plain root options."""
+    root: dict[str, Any] = {}
+    words = list(argv)
+    while words:
+        word = words.pop(0)
+        name, eq, value = word.partition("=")
+        if name in _ROOT_VALUES and _ROOT_VALUES[name] not in root:
+            if not eq:
+                if not words or words[0].startswith("-"):
+                    return None
+                value = words.pop(0)
+            root[_ROOT_VALUES[name]] = value
+        elif word in _ROOT_FLAGS and not eq:
+            root[_ROOT_FLAGS[word]] = True
+        elif word.startswith("-"):
+            return None
+        else:
+            return root, word, words
+    return None
+
+
+def _options(
+    words: Sequence[str], values: dict[str, str], flags: dict[str, str], *, multiple: tuple[str, ...] = ()
+) -> tuple[dict[str, Any], list[str]] | None:
+    """Options (each at most once, except ``multiple``) and the other words, in order; None if unsure."""
+    found: dict[str, Any] = {}
+    others: list[str] = []
+    rest = list(words)
+    while rest:
+        word = rest.pop(0)
+        name, eq, value = word.partition("=")
+        if name in values and not (name.startswith("-") and not name.startswith("--") and eq):
+            key = values[name]
+            if not eq:
+                if not rest or rest[0].startswith("-"):
+                    return None
+                value = rest.pop(0)
+            if key in multiple:
+                found.setdefault(key, []).append(value)
+            elif key in found:
+                return None
+            else:
+                found[key] = value
+        elif word in flags and flags[word] not in found:
+            found[flags[word]] = True
+        elif word.startswith("-"):
+            return None
+        else:
+            others.append(word)
+    return found, others
+
+
+def _choice(value: str | None, enum: Any) -> Any:
+    """The enum member whose value is exactly ``value``; ``...`` (unsure) when it is not one."""
+    if value is None:
+        return None
+    return enum(value) if value in {m.value for m in enum} else ...
+
+
+def _whole(value: str | None, minimum: int) -> Any:
+    """A whole number of at least ``minimum`` written plainly (``20``, not ``020`` or ``2e1``), else ``...``."""
+    if value is None:
+        return None
+    return int(value) if _INT.fullmatch(value) and int(value) >= minimum else ...
+
+
+# --- ledger list ---------------------------------------------------------------------------------
+
+_LIST_VALUES = {
+    "--kind": "kind", "--giver": "giver", "--receiver": "receiver", "--status": "status", "--since": "since",
+    "--until": "until", "--limit": "limit", "--format": "fmt", "-f": "fmt",
+}  # fmt: skip
+_LIST_FLAGS = {"--unpaired": "unpaired", "--all": "all_records"}
+
+
+def parse_list(words: Sequence[str]) -> dict[str, Any] | None:
+    """The parameters of ``list_records`` for ``ledger list WORDS``, when they are plain; else None."""
+    from ledger.cli.lists import What
+    from ledger.cli.render import OutputFormat
+    from ledger.domain import ConcessionKind, Status
+
+    parsed = _options(words, _LIST_VALUES, _LIST_FLAGS)
+    if parsed is None or parsed[1] not in ([], [What.CONCESSIONS.value]):
+        return None
+    found = parsed[0]
+    params: dict[str, Any] = {
+        "what": What.CONCESSIONS, "kind": _choice(found.get("kind"), ConcessionKind), "giver": found.get("giver"),
+        "receiver": found.get("receiver"), "status": _choice(found.get("status"), Status),
+        "unpaired": found.get("unpaired", False), "since": found.get("since"), "until": found.get("until"),
+        "all_records": found.get("all_records", False),
+        "limit": _whole(found.get("limit"), 1),
+        "fmt": _choice(found.get("fmt", OutputFormat.TABLE.value), OutputFormat),
+    }  # fmt: skip
+    return None if ... in params.values() else params
+
+
+def _list(root: dict[str, Any], p: dict[str, Any]) -> tuple[str | None, list[str]]:
+    import sqlite3
+
+    from ledger.cli.lists import COLUMNS
+    from ledger.cli.render import render_rows
+    from ledger.db import read_sqlite
+    from ledger.domain import FuzzyDate
+    from ledger.ops.concession_list import ConcessionFilter, list_concessions
+
+    filters = ConcessionFilter(
+        kind=p["kind"], giver=p["giver"], receiver=p["receiver"], status=p["status"], unpaired=p["unpaired"],
+        since=FuzzyDate.parse(p["since"]) if p["since"] else None,
+        until=FuzzyDate.parse(p["until"]) if p["until"] else None,
+        include_retracted=p["all_records"], limit=p["limit"],
+    )  # fmt: skip
+    connection = read_sqlite(root.get("db"))
+    if connection is None:
+        return None, []
+    try:
+        rows = list_concessions(connection, filters)
+    except sqlite3.Error:  # the Typer app opens the ledger its own way and reports the problem
+        return None, []
+    finally:
+        connection.close()
+    if rows is None:
+        return None, []
+    return render_rows(rows, COLUMNS[p["what"]], p["fmt"], title=p["what"].value), []
+
+
+# --- ledger sql ----------------------------------------------------------------------------------
+
+_SQL_VALUES = {"--param": "param", "-p": "param", "--format": "fmt", "-f": "fmt", "--max-rows": "max_rows",
+               "--timeout": "timeout"}  # fmt: skip
+
+
+def sql_value(value: str) -> int | str:
+    """A ``-p`` value: whole numbers become integers, anything else stays text."""
+    digits = value.removeprefix("-")
+    return int(value) if digits.isascii() and digits.isdigit() else value
+
+
+def sql_params(names: list[str], values: list[str]) -> dict[str, int | str]:
+    """``-p a=1`` pairs, and ``-p a 1``: the value after the name lands among the arguments, in order."""
+    out: dict[str, int | str] = {}
+    for name in names:
+        if "=" in name:
+            key, value = name.split("=", 1)
+        elif values:
+            key, value = name, values.pop(0)
+        else:
+            raise InvalidInput(f"-p {name}: give a value (-p {name} VALUE)")
+        out[key] = sql_value(value)
+    if values:
+        raise InvalidInput(f"give the query as one quoted argument; unexpected: {' '.join(values)}")
+    return out
+
+
+def parse_sql(words: Sequence[str]) -> dict[str, Any] | None:
+    """The parameters of the ``sql`` command for ``ledger sql WORDS``, when they are plain; else None."""
+    from ledger.cli.render import OutputFormat
+
+    parsed = _options(words, _SQL_VALUES, {}, multiple=("param",))
+    if parsed is None or not parsed[1]:
+        return None
+    found, query = parsed
+    timeout = found.get("timeout", "10.0")
+    params: dict[str, Any] = {
+        "query": query, "param": found.get("param", ()),
+        "fmt": _choice(found.get("fmt", OutputFormat.TABLE.value), OutputFormat),
+        "max_rows": _whole(found.get("max_rows", "10000"), 1),
+        "timeout": float(timeout) if _FLOAT.fullmatch(timeout) and float(timeout) >= 0.1 else ...,
+    }  # fmt: skip
+    return None if ... in params.values() else params
+
+
+def _sql(root: dict[str, Any], p: dict[str, Any]) -> tuple[str | None, list[str]]:
+    from ledger.cli.render import render_rows
+    from ledger.db import query_read_only, sqlite_path
+
+    if sqlite_path(root.get("db")) is None:
+        return None, []
+    params = sql_params(list(p["param"] or []), p["query"][1:])
+    result = query_read_only(root.get("db"), p["query"][0], params, max_rows=p["max_rows"], seconds=p["timeout"])
+    rows = [dict(zip(result.columns, row, strict=True)) for row in result.rows]
+    notes = [f"only the first {p['max_rows']} rows are shown (--max-rows)"] if result.truncated else []
+    return render_rows(rows, result.columns, p["fmt"]), notes
+
+
+_Parse = Callable[[Sequence[str]], dict[str, Any] | None]
+_Run = Callable[[dict[str, Any], dict[str, Any]], tuple[str | None, list[str]]]
+_COMMANDS: dict[str, tuple[_Parse, _Run]] = {"list": (parse_list, _list), "sql": (parse_sql, _sql)}
