@@ -196,7 +196,8 @@ class BulkLoader:
                         self._write(fresh, ids)  # each link entry records its exchange as it left it
                         fresh, linked = [], set()
                     linked.add(item.payload["exchange"])
-                for slug, record_type in created(item):
+                item.made = list(created(item))
+                for slug, record_type in item.made:
                     types[slug] = record_type.value
                 if item.unique:
                     made[item.slug] = item.line
@@ -327,7 +328,7 @@ class BulkLoader:
         if not items:
             return
         seqs = list(range(self.head.seq + 1, self.head.seq + 1 + len(items)))
-        made = [(slug, kind, seq) for i, seq in zip(items, seqs, strict=True) for slug, kind in created(i)]
+        made = [(slug, kind, seq) for i, seq in zip(items, seqs, strict=True) for slug, kind in i.made]
         ids.update(self._records(made))
         linked = {p["exchange"] for i in items if i.kind == "link" and (p := i.payload)}
         linked |= {m["side"] for i in items if i.kind == "link" and (p := i.payload) for m in p["members"]}
@@ -408,7 +409,7 @@ class BulkLoader:
     def _owners(self, item: Item, ids: dict[str, int]) -> list[state.Owner]:
         """The records an entry touches (as ``base.write`` would name them): the ones it made, and a
         link's exchange, which gains sides and members."""
-        owners = {("r", ids[slug]) for slug, _kind in created(item)}
+        owners = {("r", ids[slug]) for slug, _kind in item.made}
         if item.kind == "link":
             assert item.payload is not None
             owners.add(("r", ids[item.payload["exchange"]]))

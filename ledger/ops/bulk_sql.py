@@ -12,7 +12,7 @@ the values stored are exactly those ``session.execute`` would store. No SQL text
 IN lists: every batch looks IDs up with ``column.in_(values)``, which SQLAlchemy renders with one
 placeholder per value. A new number of values is a new statement text, which the driver prepares again and
 keeps in its statement cache (sqlite3 keeps 128; a prepared IN of thousands of values is hundreds of KB, and
-a streamed import used tens of MB on them). ``in_list`` pads the values to one of a few lengths.
+a streamed import used tens of MB on them). ``in_list`` pads the values to one of a few lengths (eight per doubling).
 """
 
 from __future__ import annotations
@@ -56,6 +56,8 @@ class _Compiled:
     def parameters(self, rows: list[dict[str, Any]]) -> list[Any]:
         """The driver's parameters for ``rows`` (each with exactly the compiled columns)."""
         single = len(self.names) == 1
+        if self.positional and not self.processors and not single:
+            return [self.get(row) for row in rows]  # itemgetter of several keys: a tuple
         out: list[Any] = []
         for row in rows:
             values = [self.get(row)] if single else list(self.get(row))
@@ -82,9 +84,9 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
 
 
 def in_list(values: Iterable[T]) -> list[T]:
-    """The distinct values, padded (the last repeated) to a power of two of at least 16, for ``column.in_()``."""
+    """The distinct values for ``column.in_()``, padded (the last repeated) to one of a few lengths: a multiple
+    of 16 and of an eighth of the power of two below (so fewer than 16, or at most an eighth, more values)."""
     distinct = list(dict.fromkeys(values))
-    size = 16
-    while size < len(distinct):
-        size *= 2
+    step = max(16, 1 << max(0, len(distinct).bit_length() - 4))
+    size = -(-len(distinct) // step) * step
     return distinct + distinct[-1:] * (size - len(distinct))

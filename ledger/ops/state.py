@@ -192,8 +192,8 @@ def record_digests(session: Session, records: dict[int, Any]) -> dict[Owner, str
     for kind, table, owner in owned_tables():
         wanted = sorted(keys.get(table.name, ())) if kind == "r" else []
         for chunk in _chunks(wanted, 8_192):
-            for key, *row in connection.execute(_raw(table, owner).where(owner.in_(in_list(chunk)))).all():
-                texts.setdefault(key, []).append(f"{table.name}{tuple(row)!r}")
+            for row in connection.execute(_raw(table, owner).where(owner.in_(in_list(chunk)))).all():
+                texts.setdefault(row[0], []).append(f"{table.name}{row[1:]!r}")  # row[1:] is a tuple
     return {("r", key): digest_rows(rows) for key, rows in sorted(texts.items())}
 
 
