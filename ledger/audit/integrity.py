@@ -7,11 +7,10 @@ from collections.abc import Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger import journal
 from ledger.audit.registry import AuditOptions, Finding, Severity, check
 from ledger.db import storage_problems
 from ledger.models import Record
-from ledger.ops import rebuild, verify
+from ledger.ops import verify
 
 #: For a ledger whose journal predates record digests: above this many entries the audit skips the replay
 #: comparison (it replays every entry through the projectors, seconds per thousand entries) and says so.
@@ -27,27 +26,23 @@ def integrity(session: Session, _options: AuditOptions) -> Iterator[Finding]:
     for table, key, message in storage_problems(session):
         slug = _slug_of(session, key) if key is not None else None
         yield Finding("integrity", Severity.ERROR, table, slug, message, {"row": key})
-    with verify.Expected() as expected:
-        for broken in journal.verify_chain(session, on_entry=expected.add):
+    report = verify.verify(session, replay_limit=REPLAY_LIMIT)
+    for problem in report.problems:
+        if problem.seq is not None:
             yield Finding(
-                "integrity", Severity.ERROR, "journal", broken.record_slug,
-                f"journal entry {broken.seq}: {broken.message}", {"seq": broken.seq},
+                "integrity", Severity.ERROR, "journal", problem.record,
+                f"journal entry {problem.seq}: {problem.message}", {"seq": problem.seq},
             )  # fmt: skip
-        if not expected.undigested:
-            for problem in verify.compare(session, expected):
-                yield Finding("integrity", Severity.ERROR, problem.where, problem.record, problem.message)
-            return
-    entries = journal.head(session).seq
-    if entries > REPLAY_LIMIT:
+        else:
+            yield Finding("integrity", Severity.ERROR, problem.where, problem.record, problem.message)
+    if report.replay_skipped:
+        entries = report.head.seq
         yield Finding(
             "integrity", Severity.INFO, "journal", None,
-            f"{expected.undigested} journal entries predate record digests and the comparison of the tables with a "
+            f"{report.undigested} journal entries predate record digests and the comparison of the tables with a "
             f"replay of the journal was skipped ({entries} entries, more than {REPLAY_LIMIT}); run `ledger verify`",
-            {"entries": entries, "undigested": expected.undigested, "replay_limit": REPLAY_LIMIT},
+            {"entries": entries, "undigested": report.undigested, "replay_limit": REPLAY_LIMIT},
         )  # fmt: skip
-        return
-    for difference in rebuild.check(session):
-        yield Finding("integrity", Severity.ERROR, difference.table, difference.record_slug, difference.message)
 
 
 def _slug_of(session: Session, key: int) -> str | None:

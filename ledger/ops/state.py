@@ -27,6 +27,7 @@ from sqlalchemy import Column, Table, event, select, type_coerce
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
+from ledger import db
 from ledger.models import (
     AliasJudgement,
     Base,
@@ -89,28 +90,47 @@ def owned_tables() -> list[tuple[str, Table, Column[Any]]]:
 
 
 @functools.cache
-def _raw(table: Table, owner: Column[Any]) -> Any:
-    """SELECT owner, every column (by name) as the driver returns it (no type processing), by owner and key."""
-    columns = [type_coerce(c, NullType()).label(c.key) for c in sorted(table.c, key=lambda c: c.name)]
+def _raw(table: Table, owner: Column[Any]) -> tuple[Any, int]:
+    """SELECT every column (by name) as the driver returns it (no type processing), by owner and key;
+    and the position of the owner column in those columns."""
+    columns = sorted(table.c, key=lambda c: c.name)
     key = [owner, *(c for c in table.primary_key.columns if c is not owner)]
-    return select(owner.label("_owner"), *columns).order_by(*key)
+    stmt = select(*(type_coerce(c, NullType()).label(c.key) for c in columns)).order_by(*key)
+    return stmt, columns.index(owner)
 
 
-def _rows(session: Session, owners: Iterable[Owner] | None, batch: int) -> Iterator[tuple[Owner, int, str]]:
-    """(owner, table position, row text) for the owned rows, ordered by owner then table then key."""
+#: Owner kinds in sort order; an owner's sort key is (kind's rank << 56 | id), then << 6 | table position.
+_KINDS = ("j", "r")
+_ID_BITS = 56
+_TABLE_BITS = 6
+
+
+def _rows(session: Session, owners: Iterable[Owner] | None, batch: int) -> Iterator[tuple[int, bytes]]:
+    """(sort key, row text) of the owned rows, ordered by owner, then table, then primary key."""
+    assert len(owned_tables()) < 1 << _TABLE_BITS
     wanted = None if owners is None else _wanted(session, owners)
     streams = []
     for position, (kind, table, owner) in enumerate(owned_tables()):
-        stmt = _raw(table, owner)
+        stmt, owner_index = _raw(table, owner)
         if wanted is not None:
             keys = wanted.get(table.name)
             if not keys:
                 continue
             stmt = stmt.where(owner.in_(sorted(keys)))
-        # Statement-level yield_per: streamed (a server-side cursor on PostgreSQL), flat memory.
-        result = session.connection().execute(stmt.execution_options(yield_per=batch))
-        streams.append(_tagged(result, kind, position, table.name))
+        base = _KINDS.index(kind) << _ID_BITS
+        batches = db.driver_batches(session, stmt, batch, stream=wanted is None)
+        streams.append(_tagged(batches, base, owner_index, position, table.name))
     return heapq.merge(*streams)
+
+
+def _tagged(
+    batches: Iterable[list[tuple[Any, ...]]], base: int, owner_index: int, position: int, name: str
+) -> Iterator[tuple[int, bytes]]:
+    # The hot loop of verification: one comprehension per batch, integer sort keys (cheap to merge).
+    for rows in batches:
+        yield from [
+            (((base | row[owner_index]) << _TABLE_BITS) | position, f"{name}{row!r}\n".encode()) for row in rows
+        ]
 
 
 def _wanted(session: Session, owners: Iterable[Owner]) -> dict[str, set[int]]:
@@ -157,26 +177,26 @@ def _tables_by_type() -> dict[Any, tuple[str, ...]]:
     return out
 
 
-def _tagged(result: Iterable[Any], kind: str, position: int, name: str) -> Iterator[tuple[Owner, int, str]]:
-    for owner, *row in result:
-        yield (kind, owner), position, f"{name}{tuple(row)!r}"
-
-
-def digest_rows(rows: Iterable[str]) -> str:
-    """The digest of one owner's rows (their texts, in digest order)."""
-    h = hashlib.sha256()
-    for text in rows:
-        h.update(text.encode())
-        h.update(b"\n")
-    return h.hexdigest()[:32]
-
-
 def digests(
-    session: Session, owners: Iterable[Owner] | None = None, *, batch: int = 10_000
+    session: Session, owners: Iterable[Owner] | None = None, *, batch: int = 2_000
 ) -> Iterator[tuple[Owner, str]]:
     """(owner, digest) for the given owners that have rows (every owner when None), ordered by owner."""
-    for owner, group in itertools.groupby(_rows(session, owners, batch), key=lambda item: item[0]):
-        yield owner, digest_rows(text for _, _, text in group)
+    current = -1
+    h: Any = None
+    for key, text in _rows(session, owners, batch):
+        owner = key >> _TABLE_BITS
+        if owner == current:
+            h.update(text)
+            continue
+        if h is not None:
+            yield _owner_of_key(current), h.hexdigest()[:32]
+        current, h = owner, hashlib.sha256(text)
+    if h is not None:
+        yield _owner_of_key(current), h.hexdigest()[:32]
+
+
+def _owner_of_key(key: int) -> Owner:
+    return _KINDS[key >> _ID_BITS], key & ((1 << _ID_BITS) - 1)
 
 
 def record_digests(session: Session, records: dict[int, Any]) -> dict[Owner, str]:

@@ -31,6 +31,8 @@ class Problem:
     where: str
     record: str | None
     message: str
+    #: The journal entry at fault, for a broken chain.
+    seq: int | None = None
 
 
 @dataclass
@@ -44,6 +46,8 @@ class Report:
     replayed: bool = False
     #: Entries written before the journal recorded digests (schema 0004_5): their records need a replay.
     undigested: int = 0
+    #: The replay those entries needed was skipped: the journal is longer than ``replay_limit``.
+    replay_skipped: bool = False
 
     @property
     def ok(self) -> bool:
@@ -52,30 +56,38 @@ class Report:
 
 
 def verify(
-    session: Session, *, checkpoint: journal.Head | None = None, rows: bool = True, replay: bool = False
+    session: Session,
+    *,
+    checkpoint: journal.Head | None = None,
+    rows: bool = True,
+    replay: bool = False,
+    replay_limit: int | None = None,
 ) -> Report:
     """Recompute the chain, check the checkpoint, the rows against the digests and (``replay``) a replay.
 
     A journal with entries from before digests existed is replayed whenever ``rows`` is on: its
-    records have no digest to compare with.
+    records have no digest to compare with. With ``replay_limit``, that implied replay is skipped (and
+    ``replay_skipped`` set) for a journal of more entries: a replay costs seconds per thousand entries.
     """
     report = Report(journal.head(session))
     with Expected() as expected:
         for broken in journal.verify_chain(session, on_entry=expected.add if rows else None):
             if report.first_broken is None:
                 report.first_broken = broken.seq
-            report.problems.append(Problem(f"entry {broken.seq}", broken.record_slug, broken.message))
+            report.problems.append(Problem(f"entry {broken.seq}", broken.record_slug, broken.message, broken.seq))
         if checkpoint is not None:
             mismatch = journal.verify_checkpoint(session, checkpoint)
             if mismatch is not None:
                 report.problems.append(Problem("checkpoint", mismatch.record_slug, mismatch.message))
         if rows:
             report.undigested = expected.undigested
-            if expected.undigested:
-                replay = True
-            else:
+            if not expected.undigested:
                 report.rows_checked = True
                 report.problems.extend(compare(session, expected, hint=not replay))
+            elif replay_limit is not None and report.head.seq > replay_limit and not replay:
+                report.replay_skipped = True
+            else:
+                replay = True
     if replay:
         report.replayed = True
         for difference in rebuild.check(session):
