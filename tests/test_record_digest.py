@@ -40,9 +40,7 @@ def documented_digest(connection: sqlite3.Connection, record_id: int) -> str:
         columns = sorted(row[1] for row in info)
         owner = DEPENDENTS.get(table, "id")
         key = [owner] + [row[1] for row in sorted(info, key=lambda r: r[5]) if row[5] and row[1] != owner]
-        query = (
-            f"SELECT {', '.join(columns)} FROM {table} WHERE {owner} = ? ORDER BY {', '.join(key)}"  # noqa: S608
-        )
+        query = f"SELECT {', '.join(columns)} FROM {table} WHERE {owner} = ? ORDER BY {', '.join(key)}"  # noqa: S608
         for row in connection.execute(query, (record_id,)):
             h.update(f"{table}{row!r}\n".encode())
     return h.hexdigest()[:32]

@@ -201,7 +201,9 @@ def _owner_of_key(key: int) -> Owner:
 
 def record_digests(session: Session, records: dict[int, Any]) -> dict[Owner, str]:
     """``dict(digests(session, owners))`` for records whose types the caller knows (record id -> RecordType):
-    the same digests, read in one query per table of those types, without merging streams (for a batch)."""
+    the same digests, read in one query per table of those types, without merging streams (for a batch).
+
+    The IN lists are bound parameters of a few lengths (``in_list``): one prepared statement per length."""
     keys: dict[str, list[int]] = {}
     tables = _tables_by_type()
     for key, record_type in records.items():
@@ -210,11 +212,13 @@ def record_digests(session: Session, records: dict[int, Any]) -> dict[Owner, str
     texts: dict[int, list[str]] = {}
     connection = session.connection()
     for kind, table, owner in owned_tables():
-        wanted = sorted(keys.get(table.name, ())) if kind == "r" else []
-        for chunk in _chunks(wanted, 8_192):
-            for row in connection.execute(_raw(table, owner).where(owner.in_(in_list(chunk)))).all():
-                texts.setdefault(row[0], []).append(f"{table.name}{row[1:]!r}")  # row[1:] is a tuple
-    return {("r", key): digest_rows(rows) for key, rows in sorted(texts.items())}
+        stmt, owner_index = _raw(table, owner)
+        for chunk in _chunks(sorted(keys.get(table.name, ())) if kind == "r" else [], 8_192):
+            for row in connection.execute(stmt.where(owner.in_(in_list(chunk)))).all():
+                values = tuple(row)  # as the driver returned them (the columns are NullType)
+                texts.setdefault(values[owner_index], []).append(f"{table.name}{values!r}\n")
+    # The bytes digests() hashes for each owner: its rows' texts, tables in order, each ending in a newline.
+    return {("r", key): hashlib.sha256("".join(rows).encode()).hexdigest()[:32] for key, rows in sorted(texts.items())}
 
 
 def key_of(owner: Owner) -> str:
