@@ -88,3 +88,18 @@ def test_insert_rows_refuses_rows_missing_a_column_with_a_python_default() -> No
             insert_rows(session, _table(Record), [{"id": 1, "type": RecordType.PARTY, "slug": "a", "created_seq": 1}])
     finally:
         engine.dispose()
+
+
+def test_batch_record_digests_equal_the_streamed_digests(run: Run, db_url: str, seeded: Any) -> None:
+    """``state.record_digests`` (the streamed import's) gives every record the digest ``state.digests`` gives."""
+    from ledger.ops import state
+
+    engine = make_engine(resolve_url(db_url))
+    try:
+        with session_scope(engine, write=False) as session:
+            types = dict(session.execute(select(Record.id, Record.type)).all())
+            expected = dict(state.digests(session, [("r", key) for key in types]))
+            assert state.record_digests(session, types) == expected
+            assert len(expected) == len(types) > 50
+    finally:
+        engine.dispose()
