@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, aliased
 from ledger.models import Concession, ExchangeMember, Link, Party, Record
 from ledger.ops.base import unique_slug
 from ledger.ops.bulk_plan import cited
+from ledger.ops.bulk_sql import in_list
 from ledger.ops.link import link_slug
 from ledger.schemas import LinkIn
 
@@ -67,7 +68,7 @@ class LinkPlanner:
             .select_from(Concession.__table__)
             .join(record, record.id == c.id)
             .join(giver, giver.id == c.giver_id)
-            .where(record.slug.in_(wanted))
+            .where(record.slug.in_(in_list(wanted)))
         )
         self.concessions = {slug: (giver_slug, summary) for slug, giver_slug, summary in rows}
         member, exchange = aliased(Record), aliased(Record)
@@ -77,7 +78,7 @@ class LinkPlanner:
             .select_from(ExchangeMember.__table__)
             .join(member, member.id == m.concession_id)
             .join(exchange, exchange.id == m.exchange_id)
-            .where(member.slug.in_(wanted))
+            .where(member.slug.in_(in_list(wanted)))
         ):
             self.members.setdefault(concession, set()).add(exchange_slug)
         self._links_between(wanted)
@@ -91,7 +92,7 @@ class LinkPlanner:
             .join(own, own.id == link.id)
             .join(quid, quid.id == link.quid_id)
             .join(quo, quo.id == link.quo_id)
-            .where(own.retracted.is_(False), quid.slug.in_(wanted), quo.slug.in_(wanted))
+            .where(own.retracted.is_(False), quid.slug.in_(in_list(wanted)), quo.slug.in_(in_list(wanted)))
         )
         for a, b, basis in rows:
             value = getattr(basis, "value", basis)

@@ -105,6 +105,7 @@ class Item:
     prefix: str = ""  # where in the line, for messages (an exchange's inline link: ``links[0].``)
     payload: dict[str, Any] | None = None  # built when the record is new (a link's when it is planned)
     refs: list[tuple[str, str, str]] = field(default_factory=list)  # references(kind, data), once
+    made: list[tuple[str, RecordType]] = field(default_factory=list)  # created(item), once planned
 
     @property
     def unique(self) -> bool:
@@ -150,21 +151,26 @@ def problems_of(kind: str, slug: str, data: Any) -> list[str]:
     return found
 
 
+#: Each type's fields that name one record, and the record type it must be.
+_SINGLE_REFERENCES = {
+    "source": (("relays", "source"),), "party": (("acts_for", "party"),),
+    "alias": (("party", "party"), ("source", "source")),
+    "concession": (("giver", "party"), ("receiver", "party"), ("renews", "concession")),
+    "total": (("source", "source"), ("giver", "party"), ("receiver", "party")),
+    "claim": (("record", "record"), ("source", "source")), "citation": (("record", "record"), ("source", "source")),
+}  # fmt: skip
+#: Each type's fields that list records, and the record type each must be.
+_LIST_REFERENCES = {"concession": (("beneficiaries", "party"),), "link": (("concessions", "concession"),)}
+
+
 def references(kind: str, data: Any) -> Iterator[tuple[str, str, str]]:
     """(field, ID, record type it must be) for every reference of a record; ``record`` means any type."""
-    singles = {
-        "source": (("relays", "source"),), "party": (("acts_for", "party"),),
-        "alias": (("party", "party"), ("source", "source")),
-        "concession": (("giver", "party"), ("receiver", "party"), ("renews", "concession")),
-        "total": (("source", "source"), ("giver", "party"), ("receiver", "party")),
-        "claim": (("record", "record"), ("source", "source")), "citation": (("record", "record"), ("source", "source")),
-    }.get(kind, ())  # fmt: skip
-    for name, expected in singles:
+    for name, expected in _SINGLE_REFERENCES.get(kind, ()):
         value = getattr(data, name)
         if value is not None and not (kind == "source" and value == data.id):
             yield name, value, expected
-    for list_name, expected in (("beneficiaries", "party"), ("concessions", "concession")):
-        for i, value in enumerate(getattr(data, list_name, ()) if kind in ("concession", "link") else ()):
+    for list_name, expected in _LIST_REFERENCES.get(kind, ()):
+        for i, value in enumerate(getattr(data, list_name)):
             yield f"{list_name}[{i}]", value, expected
     yield from _cited(kind, data, "")
     for i, alias in enumerate(data.aliases if kind == "party" else ()):
