@@ -68,12 +68,8 @@ def overdue(session: Session, options: AuditOptions) -> Iterator[Finding]:
             c.c.summary,
             _text(c.c.status),
             _P.c.name,
-            c.c.date_text,
-            day_text(c.c.date_on),
-            _text(c.c.date_precision),
-            c.c.due_text,
-            day_text(c.c.due_on),
-            _text(c.c.due_precision),
+            *_date_of(c),
+            *_date_of(c, "due"),
         )  # fmt: skip
         .select_from(c)
         .join(record, record.c.id == c.c.id)
@@ -102,6 +98,11 @@ def _rows(session: Session, statement: Any) -> Iterator[Any]:
         yield from batch
 
 
+def _date_of(table: Any, name: str = "date") -> tuple[Any, Any, Any]:
+    """A fuzzy date's stored (text, day as ISO text, precision as text) columns, as ``dated()`` takes them."""
+    return table.c[f"{name}_text"], day_text(table.c[f"{name}_on"]), _text(table.c[f"{name}_precision"])
+
+
 def _text(column: Any) -> Any:
     """An enum column read as its stored text: no enum object per row (the dates cache is keyed on it)."""
     return day_text(column)
@@ -121,13 +122,9 @@ def _status_pairs(session: Session) -> Iterator[Finding]:
         select(
             _R.c.slug,
             _text(first.c.status),
-            first.c.date_text,
-            day_text(first.c.date_on),
-            _text(first.c.date_precision),
+            *_date_of(first),
             _text(then.c.status),
-            then.c.date_text,
-            day_text(then.c.date_on),
-            _text(then.c.date_precision),
+            *_date_of(then),
         )  # fmt: skip
         .select_from(_C)
         .join(_R, _R.c.id == _C.c.id)
@@ -167,16 +164,10 @@ def _cited_before(session: Session) -> Iterator[Finding]:
         session,
         select(
             _R.c.slug,
-            c.c.date_text,
-            day_text(c.c.date_on),
-            _text(c.c.date_precision),
-            c.c.announced_text,
-            day_text(c.c.announced_on),
-            _text(c.c.announced_precision),
+            *_date_of(c),
+            *_date_of(c, "announced"),
             _SOURCE.c.slug,
-            source.c.published_text,
-            day_text(source.c.published_on),
-            _text(source.c.published_precision),
+            *_date_of(source, "published"),
         )  # fmt: skip
         .select_from(c)
         .join(_R, _R.c.id == c.c.id)
@@ -220,13 +211,9 @@ def _link_order(session: Session) -> Iterator[Finding]:
             link.c.slug,
             _text(_LINKS.c.basis),
             quid_record.c.slug,
-            quid.c.date_text,
-            day_text(quid.c.date_on),
-            _text(quid.c.date_precision),
+            *_date_of(quid),
             quo_record.c.slug,
-            quo.c.date_text,
-            day_text(quo.c.date_on),
-            _text(quo.c.date_precision),
+            *_date_of(quo),
         )  # fmt: skip
         .select_from(_LINKS)
         .join(link, link.c.id == _LINKS.c.id)
@@ -264,13 +251,9 @@ def _renewals(session: Session) -> Iterator[Finding]:
         session,
         select(
             renewal_record.c.slug,
-            renewal.c.date_text,
-            day_text(renewal.c.date_on),
-            _text(renewal.c.date_precision),
+            *_date_of(renewal),
             renewed_record.c.slug,
-            renewed.c.date_text,
-            day_text(renewed.c.date_on),
-            _text(renewed.c.date_precision),
+            *_date_of(renewed),
         )  # fmt: skip
         .select_from(renewal)
         .join(renewal_record, renewal_record.c.id == renewal.c.id)
