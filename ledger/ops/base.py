@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from ledger import journal
@@ -61,9 +61,12 @@ def write(session: Session, change: Planned) -> None:
         PROJECTORS[change.op](session, change.payload)
         session.flush()
     finally:
-        state.stop_tracking(session)
+        seen = state.stop_tracking(session)
     if change.slug is not None:
-        key = session.execute(select(Record.id).where(Record.slug == change.slug)).scalar_one_or_none()
+        # The record the entry names: one the change wrote (slugs are unique), else looked up.
+        key = next((k for k, (_, slug) in seen.items() if slug == change.slug), None)
+        if key is None:
+            key = session.execute(_ID_OF_SLUG, {"slug": change.slug}).scalar_one_or_none()
         if key is not None:
             touched.add(("r", key))
     if before is not None:
@@ -76,8 +79,11 @@ def write(session: Session, change: Planned) -> None:
         change.payload,
         record_type=change.record_type.value if change.record_type else None,
         record_slug=change.slug,
-        state=state.state_of(session, touched),
+        state=state.state_of(session, touched, {k: record_type for k, (record_type, _) in seen.items()}),
     )
+
+
+_ID_OF_SLUG = select(Record.id).where(Record.slug == bindparam("slug"))
 
 
 def find(session: Session, slug: str) -> Record | None:

@@ -23,7 +23,7 @@ import os
 from collections.abc import Iterable, Iterator
 from typing import Any, cast
 
-from sqlalchemy import Column, Table, event, select, type_coerce
+from sqlalchemy import Column, Select, Table, bindparam, event, select, type_coerce
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
@@ -153,11 +153,28 @@ def _wanted(session: Session, owners: Iterable[Owner]) -> dict[str, set[int]]:
                     wanted.setdefault(name, set()).add(key)
     if records:
         tables = _tables_by_type()
-        for chunk in _chunks(sorted(records), 10_000):
-            for key, record_type in session.execute(select(Record.id, Record.type).where(Record.id.in_(chunk))):
-                for name in tables[record_type]:
-                    wanted.setdefault(name, set()).add(key)
+        for key, record_type in record_types(session, records).items():
+            for name in tables[record_type]:
+                wanted.setdefault(name, set()).add(key)
     return wanted
+
+
+def record_types(session: Session, keys: Iterable[int]) -> dict[int, Any]:
+    """Record id -> RecordType of those of ``keys`` that exist (one cached statement per 8,192 keys)."""
+    out: dict[int, Any] = {}
+    for chunk in _chunks(sorted(set(keys)), 8_192):
+        out.update(session.execute(_TYPES_OF, {"keys": in_list(chunk)}).tuples().all())
+    return out
+
+
+_TYPES_OF = select(Record.id, Record.type).where(Record.id.in_(bindparam("keys", expanding=True)))
+
+
+@functools.cache
+def _of_owners(table: Table, owner: Column[Any]) -> Select[Any]:
+    """:func:`_raw`'s statement for the rows of some owners (an expanding IN list, ``owners``), built once:
+    the same statement object each time, so SQLAlchemy reuses its cache key and compiled form."""
+    return cast("Select[Any]", _raw(table, owner)[0]).where(owner.in_(bindparam("owners", expanding=True)))
 
 
 def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
@@ -215,9 +232,11 @@ def record_digests(session: Session, records: dict[int, Any]) -> dict[Owner, str
     texts: dict[int, list[str]] = {}
     connection = session.connection()
     for kind, table, owner in owned_tables():
-        stmt, owner_index = _raw(table, owner)
-        for chunk in _chunks(sorted(keys.get(table.name, ())) if kind == "r" else [], 8_192):
-            for row in connection.execute(stmt.where(owner.in_(in_list(chunk)))).all():
+        if kind != "r" or table.name not in keys:
+            continue
+        stmt, owner_index = _of_owners(table, owner), _raw(table, owner)[1]
+        for chunk in _chunks(sorted(keys[table.name]), 8_192):
+            for row in connection.execute(stmt, {"owners": in_list(chunk)}).all():
                 values = tuple(row)  # as the driver returned them (the columns are NullType)
                 texts.setdefault(values[owner_index], []).append(f"{table.name}{values!r}\n")
     # The bytes digests() hashes for each owner: its rows' texts, tables in order, each ending in a newline.
@@ -234,10 +253,20 @@ def owner_of(key: str) -> Owner:
     return key[0], int(key[1:])
 
 
-def state_of(session: Session, owners: set[Owner]) -> dict[str, str | None]:
-    """The ``state`` of a journal entry: each touched owner's digest, None for one left with no rows."""
-    found = {key_of(o): d for o, d in digests(session, owners)} if owners else {}
-    return {key_of(o): found.get(key_of(o)) for o in sorted(owners)}
+def state_of(session: Session, owners: set[Owner], types: dict[int, Any] | None = None) -> dict[str, str | None]:
+    """The ``state`` of a journal entry: each touched owner's digest, None for one left with no rows.
+
+    ``types`` (record id -> RecordType, e.g. from :func:`stop_tracking`) saves looking up the types of
+    those records. Records are digested by :func:`record_digests`, other owners by :func:`digests`: the
+    same digests (tests/test_bulk_sql.py, tests/test_write_path.py)."""
+    records = {key for kind, key in owners if kind == "r"}
+    known = {key: types[key] for key in records if types and key in types}
+    known.update(record_types(session, records - known.keys()) if records - known.keys() else {})
+    found = record_digests(session, known) if known else {}
+    others = {o for o in owners if o[0] != "r"}
+    if others:
+        found.update(digests(session, others))
+    return {key_of(o): found.get(o) for o in sorted(owners)}
 
 
 # -- which owners a change touched -----------------------------------------------------------------
@@ -245,15 +274,22 @@ def state_of(session: Session, owners: set[Owner]) -> dict[str, str | None]:
 TOUCHED = "ledger_touched"
 
 
+SEEN = "ledger_seen"
+
+
 def start_tracking(session: Session) -> set[Owner]:
     """Begin collecting the owners the next change touches (ORM flushes are collected automatically)."""
     touched: set[Owner] = set()
     session.info[TOUCHED] = touched
+    session.info[SEEN] = {}
     return touched
 
 
-def stop_tracking(session: Session) -> None:
+def stop_tracking(session: Session) -> dict[int, tuple[Any, str]]:
+    """Stop collecting; return what the flushes showed of the records they wrote: id -> (RecordType, slug)."""
     session.info.pop(TOUCHED, None)
+    seen: dict[int, tuple[Any, str]] = session.info.pop(SEEN, None) or {}
+    return seen
 
 
 def touch(session: Session, *owners: Owner) -> None:
@@ -285,10 +321,15 @@ def _collect(session: Session, _context: Any) -> None:
     touched = session.info.get(TOUCHED)
     if touched is None:
         return
+    seen = session.info[SEEN]
     for obj in itertools.chain(session.new, session.dirty, session.deleted):
         owner = _owner_of_object(obj)
         if owner is not None and owner[1] is not None:
             touched.add(owner)
+            if isinstance(obj, Record):  # its type and slug as loaded or set (never a lazy load here)
+                loaded = obj.__dict__
+                if loaded.get("type") is not None and loaded.get("slug") is not None:
+                    seen[owner[1]] = (loaded["type"], loaded["slug"])
 
 
 def checking_touched() -> bool:
