@@ -157,14 +157,19 @@ def append(
         payload=payload_text, prev_hash=previous.hash, state=state_text,
     )  # fmt: skip
     session.execute(
-        insert(JournalEntry).values(
-            seq=seq, at=at, author=author, op=op, record_type=record_type, record_slug=record_slug,
-            payload=payload_text, prev_hash=previous.hash, hash=digest, state=state_text,
-        )
+        _INSERT,
+        {
+            "seq": seq, "at": at, "author": author, "op": op, "record_type": record_type, "record_slug": record_slug,
+            "payload": payload_text, "prev_hash": previous.hash, "hash": digest, "state": state_text,
+        },
     )  # fmt: skip
     new_head = Head(seq, digest)
     session.info["journal_head"] = new_head
     return new_head
+
+
+#: The INSERT of one entry, built once (its values are bound per append).
+_INSERT = insert(JournalEntry)
 
 
 @dataclass(frozen=True)

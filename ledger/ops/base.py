@@ -7,11 +7,12 @@ operation. Replaying the journal through the same projectors rebuilds the tables
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from ledger import journal
@@ -88,12 +89,19 @@ _ID_OF_SLUG = select(Record.id).where(Record.slug == bindparam("slug"))
 
 def find(session: Session, slug: str) -> Record | None:
     """The record with this ID, of any type."""
-    return session.execute(select(Record).where(Record.slug == slug)).scalar_one_or_none()
+    return session.execute(_by_slug(Record), {"slug": slug}).scalar_one_or_none()
+
+
+@functools.cache
+def _by_slug(model: type[Record]) -> Select[Any]:
+    """``select(model).where(model.slug == :slug)``, built once per model: the write path looks IDs up several
+    times per record, and a statement object used again skips SQLAlchemy's construction and cache key."""
+    return select(model).where(model.slug == bindparam("slug"))
 
 
 def get(session: Session, model: type[R], slug: str, *, field: str) -> R:
     """The record of type ``model`` with this ID, or NotFound naming the closest existing IDs."""
-    found = session.execute(select(model).where(model.slug == slug)).scalar_one_or_none()
+    found = cast("R | None", session.execute(_by_slug(model), {"slug": slug}).scalar_one_or_none())
     if found is not None:
         return found
     noun = model.__mapper__.polymorphic_identity or model.__name__.lower()
@@ -137,5 +145,8 @@ def slug_ids(session: Session, slugs: Iterable[str]) -> dict[str, int]:
     wanted = set(slugs)
     if not wanted:
         return {}
-    rows = session.execute(select(Record.slug, Record.id).where(Record.slug.in_(wanted)))
-    return dict(rows.all())
+    rows = session.execute(_IDS_OF_SLUGS, {"slugs": sorted(wanted)})
+    return dict(rows.tuples().all())
+
+
+_IDS_OF_SLUGS = select(Record.slug, Record.id).where(Record.slug.in_(bindparam("slugs", expanding=True)))
