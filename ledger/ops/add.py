@@ -23,7 +23,18 @@ from ledger.models import (
     Source,
     StatusChange,
 )
-from ledger.ops.base import Planned, ensure_new, find, get, new_record, projector, slug_ids, unique_slug, write
+from ledger.ops.base import (
+    Planned,
+    add_record,
+    ensure_new,
+    find,
+    get,
+    new_record,
+    projector,
+    slug_ids,
+    unique_slug,
+    write,
+)
 from ledger.schemas import (
     AliasIn,
     CitationIn,
@@ -89,10 +100,16 @@ def _payload(data: Any, slug: str, citations: list[dict[str, Any]], **extra: Any
     return payload
 
 
-def _apply_citations(session: Session, record_id: int, citations: list[dict[str, Any]]) -> None:
-    sources = slug_ids(session, (c["source"] for c in citations))
+def _apply_citations(
+    session: Session, record_id: int, citations: list[dict[str, Any]], ids: dict[str, int] | None = None
+) -> None:
+    """Add the citations of a record; they are flushed with the rest of the change. ``ids`` (slug -> key)
+    may already hold their sources."""
+    known = ids or {}
+    missing = {c["source"] for c in citations} - known.keys()
+    sources = {**known, **slug_ids(session, missing)} if missing else known
     for c in citations:
-        new_record(
+        add_record(
             session, Citation, c["id"], record_id=record_id, source_id=sources[c["source"]],
             quote=c.get("quote"), locator=c.get("locator"), prefix=c.get("prefix"), suffix=c.get("suffix"),
         )  # fmt: skip
@@ -164,12 +181,13 @@ def _apply_party(session: Session, p: dict[str, Any]) -> None:
 
 @projector("add_alias")
 def _apply_alias(session: Session, p: dict[str, Any]) -> None:
-    ids = slug_ids(session, [p["party"], p.get("source") or p["party"]])
+    citations = p.get("citations", [])
+    ids = slug_ids(session, [p["party"], p.get("source") or p["party"], *(c["source"] for c in citations)])
     alias = new_record(
         session, Alias, p["id"], party_id=ids[p["party"]], name=p["name"], source_id=ids.get(p.get("source") or ""),
         script=p.get("script"), note=p.get("note"),
     )  # fmt: skip
-    _apply_citations(session, alias.id, p.get("citations", []))
+    _apply_citations(session, alias.id, citations, ids)
 
 
 # --- sources -------------------------------------------------------------------------------------
@@ -247,7 +265,7 @@ def _apply_concession(session: Session, p: dict[str, Any]) -> None:
             journal_seq=session.info.get("applying_seq"), **date_columns("date", data.date),
         )
     )  # fmt: skip
-    _apply_citations(session, concession.id, p.get("citations", []))
+    _apply_citations(session, concession.id, p.get("citations", []), ids)
 
 
 # --- exchanges -----------------------------------------------------------------------------------
@@ -334,14 +352,15 @@ def plan_total(session: Session, data: ReportedTotalIn) -> Planned:
 @projector("add_total")
 def _apply_total(session: Session, p: dict[str, Any]) -> None:
     data = ReportedTotalIn.model_validate(p)
-    ids = slug_ids(session, [data.source, data.giver, data.receiver or data.giver])
+    citations = p.get("citations", [])
+    ids = slug_ids(session, [data.source, data.giver, data.receiver or data.giver, *(c["source"] for c in citations)])
     total = new_record(
         session, ReportedTotal, data.id, source_id=ids[data.source], giver_id=ids[data.giver],
         receiver_id=ids[data.receiver] if data.receiver else None, kind=data.kind.value if data.kind else None,
         unit=data.unit, value=data.value, statement=data.statement,
         **date_columns("period_start", data.period_start), **date_columns("period_end", data.period_end),
     )  # fmt: skip
-    _apply_citations(session, total.id, p.get("citations", []))
+    _apply_citations(session, total.id, citations, ids)
 
 
 def add(session: Session, change: Planned) -> str:

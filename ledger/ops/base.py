@@ -133,10 +133,17 @@ def unique_slug(session: Session, base: str, taken: Iterable[str] = ()) -> str:
 
 
 def new_record(session: Session, model: type[R], slug: str, **values: Any) -> R:
-    """Create and flush one record (its identity row and its own row)."""
+    """Create and flush one record (its identity row and its own row): its ``id`` is known on return."""
+    record = add_record(session, model, slug, **values)
+    session.flush()
+    return record
+
+
+def add_record(session: Session, model: type[R], slug: str, **values: Any) -> R:
+    """Create one record without flushing: it is written by the next flush (``write()`` ends with one), so
+    a record and its citations cost one flush. Records are inserted in the order they were added."""
     record = model(slug=slug, created_seq=session.info.get("applying_seq"), **values)
     session.add(record)
-    session.flush()
     return record
 
 

@@ -14,7 +14,7 @@ from ledger.errors import InvalidInput
 from ledger.models import Concession, Exchange, ExchangeMember, ExchangeSide, Link, Party, Record
 from ledger.ops import state
 from ledger.ops.add import Problems, _apply_citations, _check_citations
-from ledger.ops.base import Planned, find, get, new_record, projector, slug_ids, unique_slug
+from ledger.ops.base import Planned, add_record, find, get, new_record, projector, slug_ids, unique_slug
 from ledger.schemas import LinkIn
 
 
@@ -151,11 +151,13 @@ def _apply_link(session: Session, p: dict[str, Any]) -> None:
             ExchangeMember(exchange_id=exchange_id, side_id=side_ids[party_id], concession_id=ids[member["concession"]])
         )
     for link in p["links"]:
-        row = new_record(
+        citations = link.get("citations", [])
+        row = (new_record if citations else add_record)(  # a link's own key is needed only by its citations
             session, Link, link["id"], exchange_id=exchange_id, quid_id=ids[link["quid"]], quo_id=ids[link["quo"]],
             basis=LinkBasis(link["basis"]), reason=link.get("reason"),
         )  # fmt: skip
-        _apply_citations(session, row.id, link.get("citations", []))
+        if citations:
+            _apply_citations(session, row.id, citations)
 
 
 def plan_unlink(session: Session, concession_slugs: list[str], reason: str | None) -> Planned:
