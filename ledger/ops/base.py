@@ -153,7 +153,7 @@ def slug_ids(session: Session, slugs: Iterable[str]) -> dict[str, int]:
     if not wanted:
         return {}
     rows = session.execute(_IDS_OF_SLUGS, {"slugs": sorted(wanted)})
-    return dict(rows.tuples().all())
+    return dict(rows.all())
 
 
 _IDS_OF_SLUGS = select(Record.slug, Record.id).where(Record.slug.in_(bindparam("slugs", expanding=True)))

@@ -163,7 +163,7 @@ def record_types(session: Session, keys: Iterable[int]) -> dict[int, Any]:
     """Record id -> RecordType of those of ``keys`` that exist (one cached statement per 8,192 keys)."""
     out: dict[int, Any] = {}
     for chunk in _chunks(sorted(set(keys)), 8_192):
-        out.update(session.execute(_TYPES_OF, {"keys": in_list(chunk)}).tuples().all())
+        out.update(session.execute(_TYPES_OF, {"keys": in_list(chunk)}).all())
     return out
 
 
