@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from ledger.domain import FuzzyDate, RecordType, slugify
 from ledger.errors import InvalidInput
 from ledger.io.readers import Document, Location
+from ledger.models import Record
 from ledger.ops.add import (
     alias_slug,
     citation_slug,
@@ -172,14 +173,19 @@ class _Loader:
         """Add one record, or compare it with the stored one (and amend it)."""
         slug = slug_of(item)
         item = item.model_copy(update={"id": slug})
-        if find(self.session, slug) is not None:
-            self.compare(slug, (name, i), plan, item)
+        record = find(self.session, slug)
+        if record is not None:
+            self.compare(slug, (name, i), plan, item, record)
         elif self.attempt((name, i), partial(self.add, plan, item)):
             self.result.note_added(slug)
 
-    def compare(self, slug: str, location: Location, plan: Callable[[Session, Any], Planned], item: Any) -> None:
-        """An existing record: unchanged, or amended (one journal entry with old and new values)."""
-        record = find(self.session, slug)
+    def compare(
+        self, slug: str, location: Location, plan: Callable[[Session, Any], Planned], item: Any,
+        record: Record | None = None,
+    ) -> None:  # fmt: skip
+        """An existing record (``record``, if the caller has it): unchanged, or amended (one journal entry
+        with old and new values)."""
+        record = record or find(self.session, slug)
         assert record is not None
         expected = _RECORD_TYPE_OF[plan]
         if record.type is not expected:
@@ -197,8 +203,9 @@ class _Loader:
         for j, alias in enumerate(getattr(item, "aliases", [])):
             alias = alias.model_copy(update={"party": slug})
             alias = alias.model_copy(update={"id": _alias_slug(alias)})
-            if find(self.session, alias.id) is not None:
-                self.compare(alias.id, (*location, "aliases", j), plan_alias, alias)
+            existing = find(self.session, alias.id)
+            if existing is not None:
+                self.compare(alias.id, (*location, "aliases", j), plan_alias, alias, existing)
             elif self.attempt((*location, "aliases", j), partial(self.add, plan_alias, alias)):
                 self.result.note_added(alias.id)
 
