@@ -260,7 +260,7 @@ class RowPass:
 
     Start it before the chain pass; :meth:`finish` (after the chain) hashes the ranges left and returns
     the scratch files holding every digest; :meth:`stop` ends the helper whatever happened. The helper is
-    a new Python process (``python -c``, not multiprocessing: it must not re-run the caller's main module)
+    a new Python process (``python -I -c``, not multiprocessing: it must not re-run the caller's main module)
     with its own connection; its output is discarded, its exit status and scratch files are what count.
     """
 
@@ -274,14 +274,14 @@ class RowPass:
                 "url": db.url_of(session).render_as_string(hide_password=False),
                 "snapshot": db.export_snapshot(session),
                 "ranges": self.ranges,
+                "path": sys.path,  # the helper imports exactly the modules this process imported
             }
             (scratch.folder / "job.json").write_text(json.dumps(job))  # in the private scratch folder (mode 0700)
             self.helper = subprocess.Popen(
-                [sys.executable, "-c", f"from ledger.ops.verify import helper; helper({str(scratch.folder)!r})"],
+                [sys.executable, "-I", "-c", _BOOT, str(scratch.folder)],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
-                env={**os.environ, "PYTHONPATH": os.pathsep.join([_PACKAGE_ROOT, os.environ.get("PYTHONPATH", "")])},
             )
         else:
             indexes = iter(range(len(self.ranges)))
@@ -294,7 +294,10 @@ class RowPass:
         mine.close()
         if self.helper is None:
             return [self.scratch.path("live0")]
-        self.helper.wait()
+        try:
+            self.helper.wait(timeout=HELPER_GRACE)
+        except subprocess.TimeoutExpired:  # stuck: do without it
+            self.stop()
         if self.helper.returncode == 0 and _helper_saw(self.scratch.path("live1")) == (self.head.seq, self.head.hash):
             return [self.scratch.path("live0"), self.scratch.path("live1")]
         # The helper failed, or read another moment of the ledger (a write committed in between, on
@@ -313,8 +316,16 @@ class RowPass:
             self.helper.wait()
 
 
-#: The folder holding the ``ledger`` package, for the helper's import path.
-_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+#: Seconds the main process waits for the helper once it has no range left to take (a range takes well
+#: under a second): past that, the helper is stopped and the main process hashes every range itself.
+HELPER_GRACE = 300
+
+#: The helper's command (``python -I -c _BOOT FOLDER``): isolated from the environment's Python settings,
+#: it takes this process's import path from the job file, then runs :func:`helper`.
+_BOOT = (
+    "import json, sys; sys.path[:] = json.load(open(sys.argv[1] + '/job.json'))['path']; "
+    "from ledger.ops.verify import helper; helper(sys.argv[1])"
+)
 
 
 def helper(folder: str) -> None:
