@@ -70,7 +70,12 @@ _ANY_FINDING = st.builds(
     st.one_of(st.none(), _ANY_TEXT),
     st.one_of(st.none(), _ANY_TEXT),
     _ANY_TEXT,
-    st.dictionaries(_ANY_TEXT, st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), _ANY_TEXT), max_size=3),
+    st.one_of(
+        st.dictionaries(
+            _ANY_TEXT, st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), _ANY_TEXT), max_size=3
+        ),
+        st.lists(st.integers(), max_size=3),  # a plug-in's details need not be a dictionary
+    ),
 )
 
 

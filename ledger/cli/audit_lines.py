@@ -142,7 +142,16 @@ def _csv_fast_render(details: Callable[[Any], str]) -> Callable[[list[Finding]],
                 record = "'" + record
             if message[:1] in unsafe:
                 message = "'" + message
-            add(f"{head}{cell(record)},{cell(message)},{cell(text)}\n")
+            # _csv_cell, inlined (three cells of every finding): the details hold quotes unless empty
+            if '"' in text:
+                text = '"' + text.replace('"', '""') + '"'
+            elif "," in text:  # details that are not a dictionary, such as a list of numbers
+                text = '"' + text + '"'
+            if '"' in message or "," in message or "\n" in message:
+                message = cell(message)
+            if '"' in record or "," in record or "\n" in record:
+                record = cell(record)
+            add(f"{head}{record},{message},{text}\n")
         return lines
 
     return render
