@@ -12,6 +12,7 @@ import codecs
 import csv
 import heapq
 import io
+import itertools
 import json
 import tempfile
 from array import array
@@ -231,6 +232,16 @@ def _jsonl_key(line: str) -> Key:
     return row["record_type"] or "", row["record"] or "", row["message"]
 
 
+class Run(NamedTuple):
+    """Where one check's sorted lines of one group lie: in which spill file, from where, how long each line is."""
+
+    order: int  # the check's position in the audit's list of checks: runs of a group merge in this order
+    spill: int  # 0: this process's spill file; 1, 2...: another process's (Rendered.adopt)
+    start: int
+    size: int
+    lengths: array[int]  # characters per line: enough to cut a run back into lines
+
+
 @dataclass
 class Rendered:
     """The audit's lines, spilled to a temporary file run by run, grouped by (severity rank, check), and the
@@ -238,23 +249,34 @@ class Rendered:
 
     key_of: Callable[[str], Key]
     spill: IO[bytes] = field(default_factory=lambda: tempfile.TemporaryFile())  # noqa: SIM115  (closed by close())
-    runs: dict[tuple[int, str], list[tuple[int, int, array[int]]]] = field(default_factory=lambda: defaultdict(list))
+    runs: dict[tuple[int, str], list[Run]] = field(default_factory=lambda: defaultdict(list))
     by_severity: Counter[Severity] = field(default_factory=Counter)
     by_check: Counter[str] = field(default_factory=Counter)
+    others: list[IO[bytes]] = field(default_factory=list)  # spill files another process wrote (adopt)
 
-    def add(self, group: tuple[int, str], pieces: Iterable[list[str]]) -> None:
+    def add(self, group: tuple[int, str], pieces: Iterable[list[str]], order: int = 0) -> None:
         """Append one run (sorted lines, given a batch at a time) of a group to the spill file."""
         start, lengths = self.spill.seek(0, io.SEEK_END), array("L")
         for lines in pieces:
             self.spill.write("".join(lines).encode("utf-8"))
-            lengths.extend(map(len, lines))  # characters per line: enough to cut a run back into lines
-        self.runs[group].append((start, self.spill.tell() - start, lengths))
+            lengths.extend(map(len, lines))
+        self.runs[group].append(Run(order, 0, start, self.spill.tell() - start, lengths))
 
-    def _read(self, start: int, size: int, chunk: int = 1 << 20) -> Iterator[str]:
+    def adopt(self, spill: IO[bytes], runs: Iterable[tuple[tuple[int, str], Run]], by_severity: dict[str, int],
+              by_check: dict[str, int]) -> None:  # fmt: skip
+        """Take over the runs another process rendered into ``spill`` (their ``spill`` fields are ignored)."""
+        self.others.append(spill)
+        for group, run in runs:
+            self.runs[group].append(run._replace(spill=len(self.others)))
+        self.by_severity.update({Severity(name): count for name, count in by_severity.items()})
+        self.by_check.update(by_check)
+
+    def _read(self, run: Run, chunk: int = 1 << 20) -> Iterator[str]:
+        spill, size = self.spill if run.spill == 0 else self.others[run.spill - 1], run.size
         decoder = codecs.getincrementaldecoder("utf-8")()
-        self.spill.seek(start)
+        spill.seek(run.start)
         while size > 0:
-            data = self.spill.read(min(chunk, size))
+            data = spill.read(min(chunk, size))
             size -= len(data)
             yield decoder.decode(data, final=size <= 0 or not data)
             if not data:
@@ -262,36 +284,48 @@ class Rendered:
 
     def chunks(self) -> Iterator[str]:
         """The text of every line in the audit's order, in pieces of about a megabyte; a group filled by more
-        than one run (a check that reports under another check's name) is merged stably by the sort key."""
+        than one run (a check that reports under another check's name) is merged stably by the sort key, its
+        runs taken in the order of the checks that wrote them."""
         for group in sorted(self.runs):
-            runs = self.runs[group]
+            runs = sorted(self.runs[group], key=_first)
             if len(runs) == 1:
-                yield from self._read(*runs[0][:2])
+                yield from self._read(runs[0])
                 continue
-            merged = heapq.merge(*(self._keyed(*run) for run in runs), key=_first)
+            merged = heapq.merge(*(self._keyed(run) for run in runs), key=_first)
             yield "".join(line for _key, line in merged)
 
-    def _keyed(self, start: int, size: int, lengths: array[int]) -> Iterator[tuple[Key, str]]:
-        text, at = "".join(self._read(start, size)), 0
-        for length in lengths:
+    def _keyed(self, run: Run) -> Iterator[tuple[Key, str]]:
+        text, at = "".join(self._read(run)), 0
+        for length in run.lengths:
             line = text[at : at + length]
             at += length
             yield self.key_of(line), line
 
     def close(self) -> None:
-        """Remove the spill file."""
+        """Remove the spill files."""
         self.spill.close()
+        for spill in self.others:
+            spill.close()
 
     def fails_at(self, rank: int) -> bool:
         """Whether a finding at this rank (0 error, 1 warning, 2 info) or more severe exists."""
         return any(group[0] <= rank for group in self.runs)
 
 
-def render_checks(batches: Iterable[list[Finding]], form: LineFormat, *, batch: int = 20_000) -> Rendered:
+def render_checks(
+    batches: Iterable[list[Finding]],
+    form: LineFormat,
+    *,
+    batch: int = 20_000,
+    orders: Iterable[int] | None = None,
+    out: Rendered | None = None,
+) -> Rendered:
     """Render each check's findings (from ``registry.each_check``) into lines, grouped for the output order,
-    and spill them. Each group's findings are sorted and let go ``batch`` at a time as they are rendered."""
-    out, rank = Rendered(form.key_of), SEVERITY_RANK
-    for found in batches:
+    and spill them (into ``out`` when given). ``orders``: each check's position in the audit's list of checks
+    (by default 0, 1, 2...). Each group's findings are sorted and let go ``batch`` at a time as they are
+    rendered."""
+    out, rank = out if out is not None else Rendered(form.key_of), SEVERITY_RANK
+    for order, found in zip(itertools.count() if orders is None else orders, batches, strict=False):
         groups: dict[tuple[int, str], list[Finding]] = defaultdict(list)
         for f in found:
             groups[(rank[f.severity], f.check)].append(f)
@@ -300,7 +334,7 @@ def render_checks(batches: Iterable[list[Finding]], form: LineFormat, *, batch: 
             findings = _sorted(groups.pop(group))  # the unsorted list goes: the sorted one is let go batch by batch
             out.by_severity[findings[0].severity] += len(findings)
             out.by_check[group[1]] += len(findings)
-            out.add(group, _rendered(findings, form.render, batch))
+            out.add(group, _rendered(findings, form.render, batch), order)
     return out
 
 
