@@ -1,11 +1,11 @@
 """The CSV and JSON Lines audit of a large ledger on two processes.
 
 The checks are independent reads, and a 2-core machine runs one Python process per core: on a ledger
-of ``PARALLEL_FROM`` journal entries or more, a second process (the *helper*: ``python -c``, not
-multiprocessing, which would re-run the caller's main module) runs about half of the checks (by their
-weight at 1M concessions) and renders their lines into a spill file of its own, while this process runs
-the others. Every run of lines is sorted and tagged with its check's position, so the output is byte for
-byte what one process writes (``audit_lines.Rendered.chunks``).
+of ``PARALLEL_FROM`` journal entries or more, a second process (the *helper*: ``python -I -c`` on this
+process's import path, not multiprocessing, which would re-run the caller's main module) runs about half
+of the checks (by their weight at 1M concessions) and renders their lines into a spill file of its own,
+while this process runs the others. Every run of lines is sorted and tagged with its check's position, so
+the output is byte for byte what one process writes (``audit_lines.Rendered.chunks``).
 
 Both processes read the same moment of the ledger. PostgreSQL shares this transaction's snapshot with the
 helper (``db.export_snapshot`` / ``import_snapshot``). SQLite cannot; every change to a ledger appends a
@@ -40,8 +40,15 @@ WEIGHTS = {
     "unsourced": 3.0, "unpaired": 2.5, "one-sided": 2.0, "expired": 2.0, "wording": 2.0, "disputed-link": 1.0,
     "totals": 0.7, "conflict": 0.1, "quotes": 0.1,
 }  # fmt: skip
-#: The folder holding the ``ledger`` package, for the helper's import path.
-_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+#: Seconds this process waits for the helper once its own checks are done: past that, the helper is stopped
+#: and this process runs the helper's checks itself.
+HELPER_GRACE = 1800
+#: The helper's command (``python -I -c _BOOT FOLDER``), as ``ledger verify``'s: isolated from the environment's
+#: Python settings, it takes this process's import path from the job file, then runs :func:`helper`.
+_BOOT = (
+    "import json, sys; sys.path[:] = json.load(open(sys.argv[1] + '/job.json'))['path']; "
+    "from ledger.cli.audit_parallel import helper; helper(sys.argv[1])"
+)
 
 
 def split(checks: list[CheckInfo]) -> tuple[list[int], list[int]]:
@@ -74,18 +81,22 @@ def render(session: Session, options: AuditOptions, checks: list[CheckInfo], *, 
             "as_of": options.as_of.isoformat(),
             "window": options.promise_window_days,
             "csv": csv,
+            "path": sys.path,  # the helper imports exactly the modules this process imported
         }
         (folder / "job.json").write_text(json.dumps(job))
         helper = subprocess.Popen(
-            [sys.executable, "-c", f"from ledger.cli.audit_parallel import helper; helper({name!r})"],
+            [sys.executable, "-I", "-c", _BOOT, name],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            env={**os.environ, "PYTHONPATH": os.pathsep.join([_PACKAGE_ROOT, os.environ.get("PYTHONPATH", "")])},
         )
         try:
             done = render_checks(each_check(session, options, [checks[i] for i in mine]), form, orders=mine)
-            helper.wait()
+            try:
+                helper.wait(timeout=HELPER_GRACE)
+            except subprocess.TimeoutExpired:  # stuck: do without it (below)
+                helper.kill()
+                helper.wait()
             result = _result(folder) if helper.returncode == 0 else None
             if result is not None and tuple(result["head"]) == (head.seq, head.hash):
                 runs = [((rank, check), Run(order, 1, start, size, _lengths(lengths)))
