@@ -275,11 +275,9 @@ def parse_list(words: Sequence[str]) -> dict[str, Any] | None:
 
 
 def _list(root: dict[str, Any], p: dict[str, Any]) -> tuple[str | None, list[str]]:
-    import sqlite3
-
     from ledger.cli.lists import COLUMNS
     from ledger.cli.render import render_rows
-    from ledger.db import read_sqlite
+    from ledger.db import read_connection
     from ledger.domain import FuzzyDate
     from ledger.ops.concession_list import ConcessionFilter, list_concessions
 
@@ -289,12 +287,13 @@ def _list(root: dict[str, Any], p: dict[str, Any]) -> tuple[str | None, list[str
         until=FuzzyDate.parse(p["until"]) if p["until"] else None,
         include_retracted=p["all_records"], limit=p["limit"],
     )  # fmt: skip
-    connection = read_sqlite(root.get("db"))
-    if connection is None:
+    opened = read_connection(root.get("db"))  # sqlite3 or psycopg, without SQLAlchemy
+    if opened is None:
         return None, []
+    connection, errors = opened
     try:
         rows = list_concessions(connection, filters)
-    except sqlite3.Error:  # the Typer app opens the ledger its own way and reports the problem
+    except errors:  # the Typer app opens the ledger its own way and reports the problem
         return None, []
     finally:
         connection.close()
