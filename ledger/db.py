@@ -9,7 +9,6 @@ for at most ``LEDGER_BUSY_TIMEOUT`` seconds (default 30); after that the command
 
 from __future__ import annotations
 
-import itertools
 import os
 import re
 import sqlite3
@@ -117,8 +116,20 @@ def make_engine(url: URL, *, create: bool = False) -> Engine:
         engine = _sqlite_engine(url, create=create) if is_sqlite(url) else create_engine(url, pool_pre_ping=False)
         if len(_ENGINES) > 64:
             _ENGINES.clear()
+            _URLS.clear()
         _ENGINES[key] = engine
+        _URLS[engine] = url
     return engine
+
+
+#: The ledger URL each engine was made for (a SQLite engine's own URL does not name the file).
+_URLS: dict[Engine, URL] = {}
+
+
+def url_of(session: Session) -> URL:
+    """The URL of the ledger the session is connected to (for a second connection to the same ledger)."""
+    url: URL = session.info["ledger_url"]
+    return url
 
 
 def _sqlite_check_path(url: URL, *, create: bool) -> None:
@@ -237,7 +248,7 @@ def _begin(engine: Engine, *, write: bool) -> Session:
         bind = bind.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
     delay = 0.01
     while True:
-        session = Session(bind=bind, autoflush=True, expire_on_commit=False)
+        session = Session(bind=bind, autoflush=True, expire_on_commit=False, info={"ledger_url": _URLS.get(engine)})
         try:
             session.begin()
             session.connection()  # connects and runs BEGIN / BEGIN IMMEDIATE now, inside the retry
@@ -714,39 +725,56 @@ def reserve_ids(session: Session, table: Table, count: int) -> list[int]:
     return list(range(start + 1, start + count + 1))
 
 
-def driver_batches(session: Session, stmt: Select[Any], batch: int) -> Iterator[list[tuple[Any, ...]]]:
-    """The rows of ``stmt`` in batches of plain tuples, read straight from the driver's cursor.
+def driver_rows(session: Session, stmt: Select[Any], params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """Every row of ``stmt``, with its bound parameters ``params``, as plain tuples from the driver's cursor.
 
-    For full passes over large tables (verification hashes every row): no result-row objects, about half
-    the per-row cost of a SQLAlchemy result. Bound values (integers only) are rendered into the SQL text.
-    Columns come back as the driver returns them; give them no SQLAlchemy type processing either (e.g.
-    ``type_coerce(column, NullType())``), so this and a normal result of the statement see the same values.
-    The SQL text is cached per statement object and dialect (bounded): pass the same statement object
-    again to skip compiling it. PostgreSQL sends the rows through a server-side cursor in this transaction (flat
-    memory); a SQLite cursor steps through the table as rows are fetched.
+    For full passes over large tables (verification hashes every row, a range of keys at a time): no
+    result-row objects, about half the per-row cost of a SQLAlchemy result. Columns come back as the
+    driver returns them; give them no SQLAlchemy type processing either (e.g. ``type_coerce(column,
+    NullType())``), so this and a normal result of the statement see the same values. Values go to the
+    driver as given (integers, text). The statement is compiled once per dialect (bounded cache): pass the
+    same statement object again and only the values change.
     """
     connection = session.connection()
-    sql = _driver_sql(stmt, connection.dialect)
+    compiled = _compiled(stmt, connection.dialect)
+    values = compiled.construct_params(params)
     driver = connection.connection.driver_connection
     assert driver is not None
-    if connection.dialect.name == "postgresql":
-        cursor = driver.cursor(name=f"ledger_batches_{next(_cursor_names)}")
-    else:
-        cursor = driver.cursor()
+    cursor = driver.cursor()
     try:
-        cursor.execute(sql)
-        while rows := cursor.fetchmany(batch):
-            yield rows
+        if compiled.positiontup is not None:
+            cursor.execute(compiled.string, [values[name] for name in compiled.positiontup])
+        else:
+            cursor.execute(compiled.string, values)
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
+        return rows
     finally:
         cursor.close()
 
 
-_cursor_names = itertools.count(1)
-
-
 @lru_cache(maxsize=256)
-def _driver_sql(stmt: Select[Any], dialect: Any) -> str:
-    return str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+def _compiled(stmt: Select[Any], dialect: Any) -> Any:
+    return stmt.compile(dialect=dialect)
+
+
+def export_snapshot(session: Session) -> str | None:
+    """An ID with which another connection can read exactly what this transaction reads (PostgreSQL's
+    ``pg_export_snapshot()``; valid while this transaction lasts). None on SQLite, which cannot share a
+    snapshot between connections: a reader there compares what it saw (e.g. the journal's head) instead."""
+    from sqlalchemy import text
+
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    return str(session.execute(text("SELECT pg_export_snapshot()")).scalar_one())
+
+
+def import_snapshot(session: Session, snapshot: str) -> None:
+    """Make this read transaction see the snapshot ``export_snapshot`` gave (before it reads anything)."""
+    from sqlalchemy import text
+
+    if not re.fullmatch(r"[0-9A-Fa-f-]+", snapshot):
+        raise ValueError(f"not a snapshot ID: {snapshot!r}")
+    session.execute(text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))
 
 
 def date_text(column: Any) -> ColumnElement[str]:

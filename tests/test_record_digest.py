@@ -1,6 +1,6 @@
 """The record digest, recomputed from its definition in docs/journal.md with nothing but sqlite3.
 
-Verification reads rows straight from the driver (ledger.db.driver_batches); the journal's entries
+Verification reads rows straight from the driver (ledger.db.driver_rows); the journal's entries
 were written by the same code. This test pins both to the documented definition, independently.
 """
 

@@ -1,17 +1,26 @@
 """Verification: the hash chain, an optional checkpoint, the rows against the journal's digests, a replay.
 
-The rows are checked in one streaming pass: the journal is read once (the chain and each entry's
-``state``: the digests of the records it touched); the newest digest of every record goes into a
-scratch file on disk, which is then merged, in record order, with the digests of the live rows
-(``ledger.ops.state``). Memory stays flat however long the journal is.
+The rows are checked without a replay: the journal is read once (the chain and each entry's ``state``:
+the digests of the records it touched), and the newest digest of every record goes into a scratch file
+on disk. Meanwhile the digests of the live rows (``ledger.ops.state``) are computed a range of owners at
+a time into scratch files of their own, by this process once the chain is done and, for a long journal,
+by a second process from the start (the two take ranges from a shared counter until none is left). The
+scratch files are then compared in SQL. Memory stays flat however long the journal is.
+
+The second process reads the same snapshot: PostgreSQL shares it (``SET TRANSACTION SNAPSHOT``); on
+SQLite, which cannot, the journal heads the two processes saw must match, or this process does the
+whole row pass again itself.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import subprocess
+import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
@@ -19,9 +28,13 @@ from typing import cast
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
-from ledger import journal
-from ledger.models import AliasJudgement, Record
+from ledger import db, journal
+from ledger.models import AliasJudgement, JournalEntry, Record
 from ledger.ops import rebuild, state
+
+#: A journal of at least this many entries has its rows hashed by two processes (when the machine has
+#: two cores): below it, starting the second process costs more than it saves.
+PARALLEL_FROM = 50_000
 
 
 @dataclass(frozen=True)
@@ -70,24 +83,30 @@ def verify(
     ``replay_skipped`` set) for a journal of more entries: a replay costs seconds per thousand entries.
     """
     report = Report(journal.head(session))
-    with Expected() as expected:
-        for broken in journal.verify_chain(session, on_entry=expected.add if rows else None):
-            if report.first_broken is None:
-                report.first_broken = broken.seq
-            report.problems.append(Problem(f"entry {broken.seq}", broken.record_slug, broken.message, broken.seq))
-        if checkpoint is not None:
-            mismatch = journal.verify_checkpoint(session, checkpoint)
-            if mismatch is not None:
-                report.problems.append(Problem("checkpoint", mismatch.record_slug, mismatch.message))
-        if rows:
-            report.undigested = expected.undigested
-            if not expected.undigested:
-                report.rows_checked = True
-                report.problems.extend(compare(session, expected, hint=not replay))
-            elif replay_limit is not None and report.head.seq > replay_limit and not replay:
-                report.replay_skipped = True
-            else:
-                replay = True
+    with Scratch() as scratch:
+        live = RowPass(session, scratch, report.head, parallel=rows and report.head.seq >= PARALLEL_FROM)
+        try:
+            expected = Expected(scratch.path("expected"))
+            for broken in journal.verify_chain(session, on_entry=expected.add if rows else None):
+                if report.first_broken is None:
+                    report.first_broken = broken.seq
+                report.problems.append(Problem(f"entry {broken.seq}", broken.record_slug, broken.message, broken.seq))
+            expected.close()
+            if checkpoint is not None:
+                mismatch = journal.verify_checkpoint(session, checkpoint)
+                if mismatch is not None:
+                    report.problems.append(Problem("checkpoint", mismatch.record_slug, mismatch.message))
+            if rows:
+                report.undigested = expected.undigested
+                if not expected.undigested:
+                    report.rows_checked = True
+                    report.problems.extend(compare(session, scratch, live.finish(), hint=not replay))
+                elif replay_limit is not None and report.head.seq > replay_limit and not replay:
+                    report.replay_skipped = True
+                else:
+                    replay = True
+        finally:
+            live.stop()
     if replay:
         report.replayed = True
         for difference in rebuild.check(session):
@@ -95,85 +114,246 @@ def verify(
     return report
 
 
-class Expected:
-    """The newest digest the journal recorded for each owner, kept in a scratch SQLite file.
+class Scratch:
+    """The private scratch files of one verification, in a temporary folder removed afterwards.
 
-    The scratch file is private to one verification (the standard library's sqlite3, not the ledger's
-    database): a disk-backed sorted map, so a journal of any length needs constant memory.
+    They are SQLite files written with the standard library's sqlite3 (not the ledger's database): a
+    disk-backed sorted map, so a journal of any length needs constant memory.
     """
 
-    def __init__(self, batch: int = 20_000) -> None:
-        self.batch = batch
-        self.undigested = 0
-        self._pending: list[tuple[str, int, int, str | None, str | None]] = []
-
-    def __enter__(self) -> Expected:
+    def __enter__(self) -> Scratch:
         self._dir = tempfile.TemporaryDirectory(prefix="ledger-verify-")
-        self.db = sqlite3.connect(Path(self._dir.name) / "expected.db", isolation_level=None)
-        self.db.executescript(
-            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
-            "CREATE TABLE expected (kind TEXT, id INTEGER, seq INTEGER, slug TEXT, digest TEXT,"
-            " PRIMARY KEY (kind, id)) WITHOUT ROWID;"
-        )
-        self.db.execute("BEGIN")
         return self
 
     def __exit__(self, *_exc: object) -> None:
-        self.db.close()
         self._dir.cleanup()
 
-    def add(self, seq: int, record_slug: str | None, text: str | None) -> None:
-        """Note one entry's state (called for every entry, in sequence order)."""
+    @property
+    def folder(self) -> Path:
+        return Path(self._dir.name)
+
+    def path(self, name: str) -> Path:
+        """The scratch SQLite file ``name``."""
+        return self.folder / f"{name}.db"
+
+
+def _scratch_db(path: Path, table: str) -> sqlite3.Connection:
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.executescript(
+        f"PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; CREATE TABLE {table}; BEGIN"  # noqa: S608 (fixed text)
+    )
+    return connection
+
+
+class Expected:
+    """The newest digest the journal recorded for each owner, written to a scratch file as the chain streams."""
+
+    def __init__(self, path: Path, batch: int = 20_000) -> None:
+        self.batch = batch
+        self.undigested = 0
+        self._pending: list[tuple[str, int, int, str | None]] = []
+        self.db = _scratch_db(
+            path, "expected (kind TEXT, id INTEGER, seq INTEGER, digest TEXT, PRIMARY KEY (kind, id)) WITHOUT ROWID"
+        )
+
+    def add(self, seq: int, _record_slug: str | None, text: str | None) -> None:
+        """Note one entry's state (called for every entry, in sequence order: the newest digest wins)."""
         if text is None:
             self.undigested += 1
             return
-        for key, digest in json.loads(text).items():
-            kind, key_id = state.owner_of(key)
-            self._pending.append((kind, key_id, seq, record_slug, digest))
+        self._pending.extend((key[0], int(key[1:]), seq, digest) for key, digest in json.loads(text).items())
         if len(self._pending) >= self.batch:
             self._flush()
 
     def _flush(self) -> None:
-        self.db.executemany("INSERT OR REPLACE INTO expected VALUES (?, ?, ?, ?, ?)", self._pending)
+        self.db.executemany("INSERT OR REPLACE INTO expected VALUES (?, ?, ?, ?)", self._pending)
         self._pending.clear()
 
-    def __iter__(self) -> Iterator[tuple[state.Owner, int, str | None, str | None]]:
+    def close(self) -> None:
         self._flush()
-        for kind, key_id, seq, slug, digest in self.db.execute("SELECT * FROM expected ORDER BY kind, id"):
-            yield (kind, key_id), seq, slug, digest
+        self.db.execute("COMMIT")
+        self.db.close()
 
 
-_END: state.Owner = ("~", 0)  # sorts after every owner kind
+class Live:
+    """The digests of the live rows, one scratch file per process that computes them."""
+
+    def __init__(self, path: Path) -> None:
+        self.db = _scratch_db(path, "live (kind TEXT, id INTEGER, digest TEXT, PRIMARY KEY (kind, id)) WITHOUT ROWID")
+
+    def add(self, digests: list[tuple[str, int, str]]) -> None:
+        self.db.executemany("INSERT INTO live VALUES (?, ?, ?)", digests)
+
+    def close(self) -> None:
+        self.db.execute("COMMIT")
+        self.db.close()
 
 
-def compare(session: Session, expected: Expected, *, hint: bool = True) -> Iterator[Problem]:
-    """Every owner whose live rows differ from the digest its newest journal entry recorded."""
-    live = state.digests(session)
-    wanted = iter(expected)
-    a = next(live, None)
-    b = next(wanted, None)
-    while a is not None or b is not None:
-        owner_a = a[0] if a is not None else _END
-        owner_b = b[0] if b is not None else _END
-        if owner_a == owner_b:
-            assert a is not None and b is not None
-            if a[1] != b[3]:
-                yield _problem(session, owner_a, b[1], b[2], "changed", hint)
-            a, b = next(live, None), next(wanted, None)
-        elif owner_a < owner_b:
-            yield _problem(session, owner_a, None, None, "added", hint)
-            a = next(live, None)
+def _take_ranges(
+    session: Session, ranges: list[tuple[str, int, int]], claim: Callable[[], int | None], out: Live
+) -> None:
+    """Hash the ranges of owners ``claim`` hands out, until it hands out none."""
+    while (index := claim()) is not None:
+        out.add(state.range_digests(session, *ranges[index]))
+
+
+class Claims:
+    """A counter in a scratch file that hands each range to one process (a transaction per claim)."""
+
+    def __init__(self, path: Path, ranges: int, *, create: bool = False) -> None:
+        self.ranges = ranges
+        self.db = sqlite3.connect(path, isolation_level=None, timeout=60)
+        if create:
+            self.db.executescript("CREATE TABLE counter (next INTEGER); INSERT INTO counter VALUES (0)")
+
+    def __call__(self) -> int | None:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            (index,) = self.db.execute("SELECT next FROM counter").fetchone()
+            self.db.execute("UPDATE counter SET next = next + 1")
+        finally:
+            self.db.execute("COMMIT")
+        return int(index) if index < self.ranges else None
+
+    def close(self) -> None:
+        self.db.close()
+
+
+class RowPass:
+    """The digests of every owner's live rows, computed by this process and, with ``parallel``, a helper.
+
+    Start it before the chain pass; :meth:`finish` (after the chain) hashes the ranges left and returns
+    the scratch files holding every digest; :meth:`stop` ends the helper whatever happened. The helper is
+    a new Python process (``python -c``, not multiprocessing: it must not re-run the caller's main module)
+    with its own connection; its output is discarded, its exit status and scratch files are what count.
+    """
+
+    def __init__(self, session: Session, scratch: Scratch, head: journal.Head, *, parallel: bool) -> None:
+        self.session, self.scratch, self.head = session, scratch, head
+        self.ranges = state.ranges(session)
+        self.helper: subprocess.Popen[bytes] | None = None
+        if parallel and len(self.ranges) > 1 and (os.cpu_count() or 1) > 1:
+            self.claims: Callable[[], int | None] = Claims(scratch.path("claims"), len(self.ranges), create=True)
+            job = {
+                "url": db.url_of(session).render_as_string(hide_password=False),
+                "snapshot": db.export_snapshot(session),
+                "ranges": self.ranges,
+            }
+            (scratch.folder / "job.json").write_text(json.dumps(job))  # in the private scratch folder (mode 0700)
+            self.helper = subprocess.Popen(
+                [sys.executable, "-c", f"from ledger.ops.verify import helper; helper({str(scratch.folder)!r})"],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env={**os.environ, "PYTHONPATH": os.pathsep.join([_PACKAGE_ROOT, os.environ.get("PYTHONPATH", "")])},
+            )
         else:
-            assert b is not None
-            if b[3] is not None:
-                yield _problem(session, owner_b, b[1], b[2], "removed", hint)
-            b = next(wanted, None)
+            indexes = iter(range(len(self.ranges)))
+            self.claims = lambda: next(indexes, None)
+
+    def finish(self) -> list[Path]:
+        """Hash the ranges not taken yet; wait for the helper; the scratch files of the live digests."""
+        mine = Live(self.scratch.path("live0"))
+        _take_ranges(self.session, self.ranges, self.claims, mine)
+        mine.close()
+        if self.helper is None:
+            return [self.scratch.path("live0")]
+        self.helper.wait()
+        if self.helper.returncode == 0 and _helper_saw(self.scratch.path("live1")) == (self.head.seq, self.head.hash):
+            return [self.scratch.path("live0"), self.scratch.path("live1")]
+        # The helper failed, or read another moment of the ledger (a write committed in between, on
+        # SQLite): hash every range here, on this transaction's snapshot.
+        alone = Live(self.scratch.path("alone"))
+        indexes = iter(range(len(self.ranges)))
+        _take_ranges(self.session, self.ranges, lambda: next(indexes, None), alone)
+        alone.close()
+        return [self.scratch.path("alone")]
+
+    def stop(self) -> None:
+        if isinstance(self.claims, Claims):
+            self.claims.close()
+        if self.helper is not None and self.helper.poll() is None:
+            self.helper.kill()
+            self.helper.wait()
 
 
-def _problem(
-    session: Session, owner: state.Owner, seq: int | None, entry_slug: str | None, how: str, hint: bool
-) -> Problem:
+#: The folder holding the ``ledger`` package, for the helper's import path.
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+
+
+def helper(folder: str) -> None:
+    """The second process of a row pass: its own connection, the same snapshot, ranges from the claims."""
+    scratch = Path(folder)
+    job = json.loads((scratch / "job.json").read_text())
+    ranges = [(str(kind), int(low), int(high)) for kind, low, high in job["ranges"]]
+    engine = db.make_engine(db.resolve_url(job["url"]))
+    with db.session_scope(engine, write=False) as session:
+        if job["snapshot"] is not None:
+            db.import_snapshot(session, job["snapshot"])
+        live = Live(scratch / "live1.db")
+        head = journal.head(session)
+        live.db.execute("CREATE TABLE seen (seq INTEGER, hash TEXT)")
+        live.db.execute("INSERT INTO seen VALUES (?, ?)", (head.seq, head.hash))
+        claims = Claims(scratch / "claims.db", len(ranges))
+        _take_ranges(session, ranges, claims, live)
+        claims.close()
+        live.close()
+
+
+def _helper_saw(path: Path) -> tuple[int, str] | None:
+    """The journal head the helper read (None when it wrote none)."""
+    try:
+        connection = sqlite3.connect(path)
+        try:
+            row = connection.execute("SELECT seq, hash FROM seen").fetchone()
+        finally:
+            connection.close()
+    except sqlite3.Error:
+        return None
+    return None if row is None else (int(row[0]), str(row[1]))
+
+
+_COMPARE = """
+SELECT kind, id, seq, how FROM (
+    {changed_or_added}
+    UNION ALL
+    SELECT e.kind, e.id, e.seq, 'removed' FROM expected AS e
+     WHERE e.digest IS NOT NULL AND {absent}
+) ORDER BY kind, id
+"""
+
+
+def compare(session: Session, scratch: Scratch, live: Iterable[Path], *, hint: bool = True) -> Iterator[Problem]:
+    """Every owner whose live rows differ from the digest its newest journal entry recorded."""
+    connection = sqlite3.connect(scratch.path("expected"))
+    try:
+        names = []
+        for number, path in enumerate(live):
+            connection.execute(f"ATTACH DATABASE ? AS live{number}", (str(path),))
+            names.append(f"live{number}")
+        changed_or_added = " UNION ALL ".join(
+            f"SELECT l.kind, l.id, e.seq, CASE WHEN e.kind IS NULL THEN 'added' ELSE 'changed' END AS how"
+            f" FROM {name}.live AS l LEFT JOIN expected AS e ON e.kind = l.kind AND e.id = l.id"
+            f" WHERE e.kind IS NULL OR e.digest IS NULL OR e.digest <> l.digest"
+            for name in names
+        )
+        absent = " AND ".join(
+            f"NOT EXISTS (SELECT 1 FROM {name}.live AS l WHERE l.kind = e.kind AND l.id = e.id)" for name in names
+        )
+        found = connection.execute(_COMPARE.format(changed_or_added=changed_or_added, absent=absent)).fetchall()
+    finally:
+        connection.close()
+    for kind, key, seq, how in found:
+        yield _problem(session, (kind, key), seq, how, hint)
+
+
+def _problem(session: Session, owner: state.Owner, seq: int | None, how: str, hint: bool) -> Problem:
     kind, key = owner
+    entry_slug = (
+        session.execute(select(JournalEntry.record_slug).where(JournalEntry.seq == seq)).scalar_one_or_none()
+        if seq is not None
+        else None
+    )
     if kind == "j":
         names = session.execute(
             select(AliasJudgement.name_a, AliasJudgement.name_b).where(AliasJudgement.id == key)
