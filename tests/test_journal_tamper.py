@@ -122,9 +122,9 @@ def test_a_payload_edited_without_rehashing_is_the_first_broken_entry(run: Run, 
     assert "its content does not match its hash" in result.stdout and "release" in result.stdout
 
 
-def _rewrite_from(path: Path, seq: int, edit: str, state: str | None = None) -> None:
-    """Edit one payload (and, given, its state) and re-hash it and every later entry, as an attacker who read
-    docs/journal.md would."""
+def _rewrite_from(path: Path, seq: int, edit: str, state: str | None = None, raw_state: str | None = None) -> None:
+    """Edit one payload (and, given, its state; or replace the state's text with ``raw_state``) and re-hash it
+    and every later entry, as an attacker who read docs/journal.md would."""
     connection = sqlite3.connect(path)
     try:
         connection.execute("DROP TRIGGER IF EXISTS journal_no_update")
@@ -139,6 +139,8 @@ def _rewrite_from(path: Path, seq: int, edit: str, state: str | None = None) -> 
                 payload = json.dumps({**json.loads(payload), **json.loads(edit)}, sort_keys=True, separators=(",", ":"))
                 if state is not None:  # the forged digests replace the recorded ones they name
                     old_state = json.dumps({**json.loads(old_state), **json.loads(state)}, separators=(",", ":"))
+                if raw_state is not None:
+                    old_state = raw_state
             digest = entry_hash(seq=s, at=at, author=author, op=op, record_type=record_type,
                                 record_slug=record_slug, payload=payload, prev_hash=prev, state=old_state)  # fmt: skip
             connection.execute(
@@ -189,6 +191,48 @@ def test_a_rehashed_payload_that_the_table_contradicts_is_named_by_the_replay(ru
     result = run("verify", "--replay")
     assert result.exit_code == 1
     assert "release: quantity is 123 in the table but 124 in the journal" in result.stdout
+
+
+@pytest.fixture(params=["sql", "python"])
+def expansion(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Expand the recorded digests with SQLite's JSON functions, or (as on an SQLite without them) in Python."""
+    from ledger.ops import verify
+
+    if request.param == "python":
+        monkeypatch.setattr(verify, "_MALFORMED", "SELECT no_such_function()")
+    return str(request.param)
+
+
+@pytest.mark.parametrize("forged", ["[1]", "not json", '{"r5": ', '"r5"'])
+def test_a_state_that_is_not_an_object_of_digests_is_named(
+    run: Run, corrected: Path, forged: str, expansion: str
+) -> None:
+    _rewrite_from(corrected, 5, "{}", raw_state=forged)
+    result = run("verify", "--format", "csv")
+    assert result.exit_code == 1
+    assert "entry 5,,its state is not a JSON object of digests" in result.stdout
+    assert "release" in result.stdout  # its digest is gone: the record's rows are now written by no entry
+
+
+def test_both_expansions_find_the_same(run: Run, corrected: Path, expansion: str) -> None:
+    tamper(
+        corrected,
+        "UPDATE concessions SET quantity = 999 WHERE id = (SELECT id FROM records WHERE slug = 'promise')",
+        "DELETE FROM status_changes WHERE concession_id = (SELECT id FROM records WHERE slug = 'promise')",
+        "CREATE TEMP TABLE gone AS SELECT id FROM records WHERE slug = 'release'",
+        "DELETE FROM status_changes WHERE concession_id IN (SELECT id FROM gone)",
+        "DELETE FROM beneficiaries WHERE concession_id IN (SELECT id FROM gone)",
+        "DELETE FROM concessions WHERE id IN (SELECT id FROM gone)",
+        "DELETE FROM records WHERE id IN (SELECT id FROM gone)",
+    )
+    result = run("verify", "--format", "csv")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[1:] == [
+        'records,release,"record #5: rows the journal recorded are missing (written by entry 5, on release)'
+        ' (deleted outside the ledger); `ledger verify --replay` shows the columns"',
+        "concessions,promise,concession promise: its rows differ from what journal entry 9 recorded (changed"
+        " outside the ledger); `ledger verify --replay` shows the columns",
+    ], result.stdout
 
 
 def test_a_malformed_checkpoint_is_invalid_input(run: Run, corrected: Path) -> None:

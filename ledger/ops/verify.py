@@ -92,6 +92,8 @@ def verify(
                     report.first_broken = broken.seq
                 report.problems.append(Problem(f"entry {broken.seq}", broken.record_slug, broken.message, broken.seq))
             expected.close()
+            for seq in expected.malformed if rows else ():
+                report.problems.append(Problem(f"entry {seq}", None, "its state is not a JSON object of digests", seq))
             if checkpoint is not None:
                 mismatch = journal.verify_checkpoint(session, checkpoint)
                 if mismatch is not None:
@@ -146,33 +148,67 @@ def _scratch_db(path: Path, table: str) -> sqlite3.Connection:
 
 
 class Expected:
-    """The newest digest the journal recorded for each owner, written to a scratch file as the chain streams."""
+    """The newest digest the journal recorded for each owner, in a scratch file.
+
+    Each entry's ``state`` text is written as the chain streams past; :meth:`close` then expands them all
+    into one row per owner in SQL (SQLite's ``json_each``; in Python where the SQLite lacks it), in
+    sequence order, so the newest digest wins.
+    """
 
     def __init__(self, path: Path, batch: int = 20_000) -> None:
         self.batch = batch
         self.undigested = 0
-        self._pending: list[tuple[str, int, int, str | None]] = []
+        #: Entries whose ``state`` is not a JSON object (found by :meth:`close`).
+        self.malformed: list[int] = []
+        self._pending: list[tuple[int, str]] = []
         self.db = _scratch_db(
             path, "expected (kind TEXT, id INTEGER, seq INTEGER, digest TEXT, PRIMARY KEY (kind, id)) WITHOUT ROWID"
         )
+        self.db.execute("CREATE TABLE states (seq INTEGER PRIMARY KEY, state TEXT)")
 
     def add(self, seq: int, _record_slug: str | None, text: str | None) -> None:
-        """Note one entry's state (called for every entry, in sequence order: the newest digest wins)."""
+        """Note one entry's state (called for every entry, in sequence order)."""
         if text is None:
             self.undigested += 1
             return
-        self._pending.extend((key[0], int(key[1:]), seq, digest) for key, digest in json.loads(text).items())
+        self._pending.append((seq, text))
         if len(self._pending) >= self.batch:
             self._flush()
 
     def _flush(self) -> None:
-        self.db.executemany("INSERT OR REPLACE INTO expected VALUES (?, ?, ?, ?)", self._pending)
+        self.db.executemany("INSERT INTO states VALUES (?, ?)", self._pending)
         self._pending.clear()
 
     def close(self) -> None:
         self._flush()
+        try:
+            self.malformed = [seq for (seq,) in self.db.execute(_MALFORMED)]
+            self.db.execute(_EXPAND)
+        except sqlite3.OperationalError:  # an SQLite built without its JSON functions
+            self._expand_in_python()
         self.db.execute("COMMIT")
         self.db.close()
+
+    def _expand_in_python(self) -> None:
+        self.malformed = []
+        rows: list[tuple[str, int, int, str | None]] = []
+        for seq, text in self.db.execute("SELECT seq, state FROM states ORDER BY seq").fetchall():
+            try:
+                state_of = json.loads(text)
+                rows.extend((key[0], int(key[1:]), seq, digest) for key, digest in state_of.items())
+            except (ValueError, AttributeError, IndexError):
+                self.malformed.append(seq)
+        self.db.executemany("INSERT OR REPLACE INTO expected VALUES (?, ?, ?, ?)", rows)
+
+
+_MALFORMED = "SELECT seq FROM states WHERE NOT json_valid(state) OR json_type(state) <> 'object' ORDER BY seq"
+_EXPAND = """
+INSERT OR REPLACE INTO expected
+SELECT substr(j.key, 1, 1), CAST(substr(j.key, 2) AS INTEGER), s.seq, j.value
+  FROM states AS s, json_each(s.state) AS j
+ WHERE json_valid(s.state) AND json_type(s.state) = 'object'
+ ORDER BY s.seq
+"""
 
 
 class Live:
@@ -224,7 +260,7 @@ class RowPass:
 
     Start it before the chain pass; :meth:`finish` (after the chain) hashes the ranges left and returns
     the scratch files holding every digest; :meth:`stop` ends the helper whatever happened. The helper is
-    a new Python process (``python -c``, not multiprocessing: it must not re-run the caller's main module)
+    a new Python process (``python -I -c``, not multiprocessing: it must not re-run the caller's main module)
     with its own connection; its output is discarded, its exit status and scratch files are what count.
     """
 
@@ -238,14 +274,14 @@ class RowPass:
                 "url": db.url_of(session).render_as_string(hide_password=False),
                 "snapshot": db.export_snapshot(session),
                 "ranges": self.ranges,
+                "path": sys.path,  # the helper imports exactly the modules this process imported
             }
             (scratch.folder / "job.json").write_text(json.dumps(job))  # in the private scratch folder (mode 0700)
             self.helper = subprocess.Popen(
-                [sys.executable, "-c", f"from ledger.ops.verify import helper; helper({str(scratch.folder)!r})"],
+                [sys.executable, "-I", "-c", _BOOT, str(scratch.folder)],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
-                env={**os.environ, "PYTHONPATH": os.pathsep.join([_PACKAGE_ROOT, os.environ.get("PYTHONPATH", "")])},
             )
         else:
             indexes = iter(range(len(self.ranges)))
@@ -258,7 +294,10 @@ class RowPass:
         mine.close()
         if self.helper is None:
             return [self.scratch.path("live0")]
-        self.helper.wait()
+        try:
+            self.helper.wait(timeout=HELPER_GRACE)
+        except subprocess.TimeoutExpired:  # stuck: do without it
+            self.stop()
         if self.helper.returncode == 0 and _helper_saw(self.scratch.path("live1")) == (self.head.seq, self.head.hash):
             return [self.scratch.path("live0"), self.scratch.path("live1")]
         # The helper failed, or read another moment of the ledger (a write committed in between, on
@@ -277,8 +316,16 @@ class RowPass:
             self.helper.wait()
 
 
-#: The folder holding the ``ledger`` package, for the helper's import path.
-_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+#: Seconds the main process waits for the helper once it has no range left to take (a range takes well
+#: under a second): past that, the helper is stopped and the main process hashes every range itself.
+HELPER_GRACE = 300
+
+#: The helper's command (``python -I -c _BOOT FOLDER``): isolated from the environment's Python settings,
+#: it takes this process's import path from the job file, then runs :func:`helper`.
+_BOOT = (
+    "import json, sys; sys.path[:] = json.load(open(sys.argv[1] + '/job.json'))['path']; "
+    "from ledger.ops.verify import helper; helper(sys.argv[1])"
+)
 
 
 def helper(folder: str) -> None:
