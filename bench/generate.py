@@ -8,10 +8,18 @@ links, one or two citations on most records, N/1000 reported totals and N/500 cl
 
 Records come in dependency order (originals before relays, states before the people acting for them),
 so a one-pass loader can resolve every reference from what it has already seen.
+
+Dates are drawn independently by default (every figure in docs/performance.md uses this), so about
+half of the concessions contradict a date they are compared with: a source published before the event
+it reports, an answer dated before what it answers. ``realistic=True`` (``bench/run.py
+--realistic-dates``) draws them as a real ledger has them: a citation from a source published on or
+after the event, the concessions of an exchange dated in order, within a few months of each other.
 """
 
 from __future__ import annotations
 
+import bisect
+import datetime as dt
 import json
 import random
 from collections.abc import Iterator
@@ -49,15 +57,22 @@ def counts(n: int) -> dict[str, int]:
 
 
 class _Generator:
-    def __init__(self, n: int, seed: int) -> None:
+    def __init__(self, n: int, seed: int, realistic: bool = False) -> None:
         self.n, self.rng, self.sizes = n, random.Random(seed), counts(n)
+        self.realistic = realistic
+        self.published: list[tuple[dt.date, int]] = []  # realistic: (first day, source) of dated sources, sorted
+        self.after: dt.date | None = None  # realistic: the day the next concession's date follows
         self.states: list[str] = []
         self.side: dict[str, str] = {}  # party -> the state it acts for (its side of an exchange)
         self.people_of: dict[str, list[str]] = {}
 
-    def date(self, year_from: int = 2015) -> Any:
+    def date(self, year_from: int = 2015, after: dt.date | None = None) -> Any:
         rng = self.rng
-        year, month, day = rng.randint(year_from, 2026), rng.randint(1, 12), rng.randint(1, 28)
+        if after is None:
+            year, month, day = rng.randint(year_from, 2026), rng.randint(1, 12), rng.randint(1, 28)
+        else:  # realistic: within four months after ``after``
+            near = after + dt.timedelta(days=rng.randint(0, 120))
+            year, month, day = near.year, near.month, min(near.day, 28)
         shape = rng.random()
         if shape < 0.45:
             return f"{year:04d}-{month:02d}-{day:02d}"
@@ -69,11 +84,15 @@ class _Generator:
             return {"text": rng.choice(WORDS)}
         return None
 
-    def citations(self, p_none: float = 0.1) -> list[dict[str, Any]]:
+    def citations(self, p_none: float = 0.1, event: dt.date | None = None) -> list[dict[str, Any]]:
         rng = self.rng
         if rng.random() < p_none:
             return []
         picked = rng.sample(range(self.sizes["sources"]), 2 if rng.random() < 0.1 else 1)
+        if self.realistic and event is not None:  # sources published on or after the event's last day
+            later = self.published[bisect.bisect_left(self.published, (event, -1)) :]
+            if len(later) >= len(picked):
+                picked = [source for _day, source in rng.sample(later, len(picked))]
         return [{"source": f"src-{s:07d}", "quote": rng.choice(QUOTES)} for s in picked]
 
     def sources(self) -> Iterator[dict[str, Any]]:
@@ -85,6 +104,9 @@ class _Generator:
                 "publisher": self.rng.choice(("The Gaze", "Straight Arrow News", "Wire Service", "Daily Record")),
                 "url": f"https://news.example.org/{i}", "published": self.date(),
             }  # fmt: skip
+            first = _first_day(record["published"])
+            if self.realistic and first is not None:
+                bisect.insort(self.published, (first, i))
             if i >= originals:
                 record["relays"] = f"src-{self.rng.randrange(originals):07d}"
             yield _clean(record)
@@ -123,15 +145,25 @@ class _Generator:
         record: dict[str, Any] = {
             "type": "concession", "id": f"c-{i:08d}", "giver": self.giver_for(giver_state),
             "receiver": receiver_state, "kind": kind, "summary": f"{kind.replace('_', ' ')} number {i}",
-            "status": STATUSES[(i // len(KINDS)) % len(STATUSES)], "date": self.date(),
-            "citations": self.citations(),
+            "status": STATUSES[(i // len(KINDS)) % len(STATUSES)], "date": self.date(after=self.after),
         }  # fmt: skip
+        announced = None
+        if not self.realistic:  # (the draws in their original order: the default ledger stays the same)
+            record["citations"] = self.citations()
+        else:
+            self.after = _first_day(record["date"]) or self.after  # the exchange's next concession follows this one
+            announced = self.date(after=self.after) if kind == "sanctions_relief" else None
+            record["citations"] = self.citations(event=_last_day(announced) or _last_day(record["date"]))
         if kind in UNITS and rng.random() < 0.8:
             record["quantity"], record["unit"] = rng.randint(1, 500), UNITS[kind]
         if kind == "other":
             record["kind_detail"] = "visa waiver"
         if kind == "sanctions_relief":
-            record.update(instrument=rng.choice(INSTRUMENTS), announced=self.date(), effective=self.date())
+            record.update(
+                instrument=rng.choice(INSTRUMENTS),
+                announced=announced if self.realistic else self.date(),
+                effective=self.date(),
+            )
             record.update(authority="OFAC", programme="BELARUS-EO14038")
             if rng.random() < 0.3:
                 record["expires"] = self.date(2024)
@@ -148,6 +180,7 @@ class _Generator:
             a, b = rng.sample(self.states, 2)
             size = rng.choice((2, 3, 4)) if rng.random() < 0.5 and i + 4 <= n else 1
             members = []
+            self.after = dt.date(rng.randint(2015, 2025), rng.randint(1, 12), 1) if self.realistic else None
             for j in range(size):
                 giver, receiver = (a, b) if j % 2 == 0 else (b, a)
                 members.append(self.concession(i, giver, receiver))
@@ -200,16 +233,40 @@ def _clean(record: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in record.items() if v is not None and v != []}
 
 
-def records(n: int, seed: int = 8) -> Iterator[dict[str, Any]]:
-    """The records of a synthetic ledger of ``n`` concessions, in dependency order."""
-    return _Generator(n, seed).records()
+def _first_day(date: Any) -> dt.date | None:
+    """The first day a generated date may stand for (None when it gives no year, or there is no date)."""
+    value = date.get("value") if isinstance(date, dict) else date
+    if not value:
+        return None
+    year, month, day = (int(part) for part in (value.split("-") + ["1", "1"])[:3])
+    return dt.date(year, month, day)
 
 
-def write_jsonl(path: Path, n: int, seed: int = 8) -> dict[str, int]:
+def _last_day(date: Any) -> dt.date | None:
+    """The last day a generated date may stand for (None when it gives no year, or there is no date)."""
+    value = date.get("value") if isinstance(date, dict) else date
+    if not value:
+        return None
+    parts = value.split("-")
+    if len(parts) == 3:
+        return dt.date(*map(int, parts))
+    if len(parts) == 2:
+        year, month = int(parts[0]), int(parts[1])
+        return dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
+    return dt.date(int(parts[0]), 12, 31)
+
+
+def records(n: int, seed: int = 8, realistic: bool = False) -> Iterator[dict[str, Any]]:
+    """The records of a synthetic ledger of ``n`` concessions, in dependency order (``realistic``: dates in
+    the order events and reports have them; see the module's docstring)."""
+    return _Generator(n, seed, realistic).records()
+
+
+def write_jsonl(path: Path, n: int, seed: int = 8, realistic: bool = False) -> dict[str, int]:
     """Write the synthetic ledger as JSONL; returns how many lines of each ``type`` it wrote."""
     written: dict[str, int] = {}
     with path.open("w", encoding="utf-8") as out:
-        for record in records(n, seed):
+        for record in records(n, seed, realistic):
             out.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
             written[record["type"]] = written.get(record["type"], 0) + 1
     return written

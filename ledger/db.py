@@ -501,6 +501,81 @@ def read_sqlite(db: str | None) -> sqlite3.Connection | None:
     return connection
 
 
+#: The ``postgresql+psycopg://`` URLs ``read_postgresql`` opens without SQLAlchemy: user, password, one host
+#: name or address, port, database and query options; anything else (several hosts, IPv6 brackets) is left
+#: to SQLAlchemy. ``tests/test_list_postgresql.py`` checks the arguments equal SQLAlchemy's.
+_PG_URL = re.compile(
+    r"postgresql\+psycopg://(?:(?P<user>[^:@/?#]*)(?::(?P<password>[^@/?#]*))?@)?"
+    r"(?P<host>[^:@/?#,\[\]]*)(?::(?P<port>[0-9]+))?/(?P<dbname>[^?#/]+)(?:\?(?P<query>[^#]*))?"
+)
+
+
+def psycopg_arguments(db: str | None) -> dict[str, Any] | None:
+    """The keyword arguments SQLAlchemy's psycopg dialect gives ``psycopg.connect`` for ``--db`` (or
+    ``LEDGER_DB``), when it is a plain PostgreSQL URL; None otherwise."""
+    from urllib.parse import parse_qsl, unquote
+
+    value = db or os.environ.get("LEDGER_DB") or DEFAULT_DB
+    found = _PG_URL.fullmatch(value)
+    if found is None:
+        return None
+    parts = {k: v for k, v in found.groupdict().items() if v}
+    arguments: dict[str, Any] = {"host": parts["host"]} if "host" in parts else {}  # as written, as SQLAlchemy
+    for name in ("dbname", "user", "password"):
+        if name in parts:
+            arguments[name] = unquote(parts[name])
+    if int(parts.get("port", 0)):  # SQLAlchemy leaves out a port of 0, as it does empty parts
+        arguments["port"] = int(parts["port"])
+    query = parse_qsl(parts.get("query", ""))
+    if len({k for k, _ in query}) != len(query):
+        return None  # a repeated option: SQLAlchemy passes a tuple, which psycopg does not take
+    arguments.update(query)
+    return arguments
+
+
+def read_postgresql(db: str | None) -> Any | None:
+    """A psycopg connection to the PostgreSQL ledger ``--db`` names, inside one REPEATABLE READ, READ ONLY
+    transaction (as ``session_scope`` reads), when it is a ledger at the schema this code knows.
+
+    None when ``db`` is not such a URL, psycopg is missing, the server cannot be reached or the database
+    is not such a ledger: the caller then opens it through SQLAlchemy, which says what is wrong.
+    """
+    arguments = psycopg_arguments(db)
+    if arguments is None:
+        return None
+    try:
+        import psycopg
+    except ImportError:
+        return None
+    try:
+        connection = psycopg.connect(**arguments)
+    except psycopg.Error:
+        return None
+    try:
+        connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        revision = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+    except psycopg.Error:
+        revision = None
+    if revision is None or revision[0] != SCHEMA_REVISIONS[-1]:
+        connection.close()
+        return None
+    return connection
+
+
+def read_connection(db: str | None) -> tuple[Any, tuple[type[Exception], ...]] | None:
+    """A read connection without SQLAlchemy (``read_sqlite`` or ``read_postgresql``) and its driver's error
+    classes; None when neither can open the ledger exactly."""
+    connection = read_sqlite(db)
+    if connection is not None:
+        return connection, (sqlite3.Error,)
+    connection = read_postgresql(db)
+    if connection is None:
+        return None
+    import psycopg
+
+    return connection, (psycopg.Error,)
+
+
 # --- read-only queries (`ledger sql`) ------------------------------------------------------------
 
 #: What a user query may do on SQLite: select, read columns, call functions, recurse. Nothing else.

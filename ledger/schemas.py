@@ -8,6 +8,7 @@ not counts); dates are ISO dates of any precision or the words a source used.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from typing import Annotated, Any, Literal
 
@@ -100,14 +101,21 @@ class DateIn(Model):
     @model_validator(mode="after")
     def _parse(self) -> DateIn:
         try:
-            FuzzyDate.parse(self.value, text=self.text)
+            _fuzzy(self.value, self.text)
         except InvalidInput as exc:
             raise ValueError(exc.message) from exc
         return self
 
     def fuzzy(self) -> FuzzyDate:
         """The domain value."""
-        return FuzzyDate.parse(self.value, text=self.text)
+        return _fuzzy(self.value, self.text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _fuzzy(value: str | None, text: str | None) -> FuzzyDate:
+    """``FuzzyDate.parse``, remembered: each date is parsed when validated and again for its columns, and an
+    import repeats the same dates (a FuzzyDate is frozen, so one value can serve every record)."""
+    return FuzzyDate.parse(value, text=text)
 
 
 Date = Annotated[DateIn | None, BeforeValidator(_date_input)]

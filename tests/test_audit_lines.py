@@ -59,3 +59,30 @@ def test_a_group_filled_by_two_checks_is_merged_in_order() -> None:
         assert _streamed([first, second], form, 1) == expected
         assert [form.key_of(line) for line in form.render(second)] == [("concession", "b", '"q"'),
                                                                       ("concession", "c", "'a\n")]  # fmt: skip
+
+
+#: Findings with any text at all (surrogates excepted: they cannot be written), beside the escaping-heavy ones.
+_ANY_TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=8)
+_ANY_FINDING = st.builds(
+    Finding,
+    st.one_of(st.sampled_from(["single-origin", "x,y", "\t"]), _ANY_TEXT),
+    st.sampled_from(list(Severity)),
+    st.one_of(st.none(), _ANY_TEXT),
+    st.one_of(st.none(), _ANY_TEXT),
+    _ANY_TEXT,
+    st.one_of(
+        st.dictionaries(
+            _ANY_TEXT, st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), _ANY_TEXT), max_size=3
+        ),
+        st.lists(st.integers(), max_size=3),  # a plug-in's details need not be a dictionary
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(_FINDING, _ANY_FINDING), max_size=20))
+def test_fast_lines_equal_the_general_writers(findings: list[Finding]) -> None:
+    """The hand-built CSV and JSON Lines equal what csv.writer and a dictionary per finding write."""
+    for fast, general in ((audit_lines.csv_renderer(), audit_lines.csv_renderer(general=True)),
+                          (audit_lines.jsonl_renderer(), audit_lines.jsonl_renderer(general=True))):  # fmt: skip
+        assert fast.render(findings) == general.render(findings)

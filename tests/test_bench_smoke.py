@@ -109,3 +109,26 @@ def test_the_raw_loader_chain_verifies_with_the_ledgers_own_hash(bench: tuple[di
     assert rawload.entry_hash(*args.values()) == entry_hash(**args)  # type: ignore[arg-type]
     state = '{"r1":"00112233445566778899aabbccddeeff"}'
     assert rawload.entry_hash(*args.values(), state) == entry_hash(**args, state=state)  # type: ignore[arg-type]
+
+
+def test_realistic_dates_cite_sources_published_after_the_event() -> None:
+    """``--realistic-dates``: a concession cites sources published on or after its event (when a later one
+    exists), and the default ledger is not changed by the option's existence (same records, same order)."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import generate
+
+    realistic = list(generate.records(400, realistic=True))
+    published = {r["id"]: generate._first_day(r.get("published")) for r in realistic if r["type"] == "source"}
+    days = [day for day in published.values() if day is not None]
+    checked = 0
+    for record in (r for r in realistic if r["type"] == "concession"):
+        event = generate._last_day(record.get("announced") or record.get("date"))
+        if event is None or sum(day >= event for day in days) < 2:  # too late for two later sources: any source
+            continue
+        for citation in record.get("citations", []):
+            day = published[citation["source"]]
+            assert day is not None and day >= event, (record["id"], citation["source"])
+            checked += 1
+    assert checked > 100
+    assert list(generate.records(50)) == list(generate.records(50, realistic=False))
+    assert list(generate.records(50)) != list(generate.records(50, realistic=True))

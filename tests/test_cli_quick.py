@@ -100,7 +100,8 @@ def test_what_the_quick_path_accepts_parses_as_typer_parses_it(ledger: Path, dat
 def _both(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[Any, Any]:
     code = quick.main(argv)
     out, err = capsys.readouterr()
-    result = CliRunner().invoke(app, argv)
+    # The help texts the quick path prints are those of a terminal of 80 columns (CliRunner forces 80 wide).
+    result = CliRunner().invoke(app, argv, terminal_width=quick.HELP_COLUMNS - 2)
     return (code, out, err), (result.exit_code, result.stdout, result.stderr)
 
 
@@ -129,11 +130,15 @@ def test_quick_path_prints_what_typer_prints(ledger: Path, data: Any, capsys: py
         ["-q", "sql", "SELECT slug FROM records ORDER BY slug", "--max-rows", "2"],
         ["sql", "DELETE FROM records"],
         ["sql", "SELECT * FROM nowhere"],
+        ["--help"],
+        ["list", "--help"],
+        ["-q", "party", "add", "--help"],
     ],
 )
 def test_plain_command_lines_take_the_quick_path(
-    ledger: Path, args: list[str], capsys: pytest.CaptureFixture[str]
+    ledger: Path, args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("COLUMNS", "100")  # the stored help texts are for terminals of 80 columns or more
     mine, theirs = _both(["--db", str(ledger), *args], capsys)
     assert mine[0] is not None, "the quick path should run this one"
     assert mine == theirs
@@ -142,8 +147,8 @@ def test_plain_command_lines_take_the_quick_path(
 @pytest.mark.parametrize(
     "args",
     [
-        ["--help"],
-        ["list", "--help"],
+        ["list", "--limit", "3", "--help"],
+        ["--help", "list"],
         ["--debug", "list"],
         ["list", "parties"],
         ["list", "--limit", "0"],

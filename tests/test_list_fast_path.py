@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,38 +31,46 @@ pytestmark = pytest.mark.sqlite_only
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _cli(path: Path, *args: str) -> Any:
-    result = CliRunner().invoke(app, ["--db", str(path), "--author", "tester", *args])
+def _cli(db: str | Path, *args: str) -> Any:
+    result = CliRunner().invoke(app, ["--db", str(db), "--author", "tester", *args])
     assert result.exit_code == 0, (args, result.output)
     return result
 
 
-@pytest.fixture(scope="module", params=[3, 8])
-def ledger(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The reference case plus a generated ledger (seed = param), with some records retracted."""
+def build_ledger(db: str, folder: Path, seed: int, first_slugs: Callable[[str], list[str]]) -> None:
+    """The reference case plus a generated ledger (``seed``) at ``db``, with renewals (one of a retracted
+    concession, one renewed twice) and some records retracted; ``first_slugs(type)``: three slugs of a type."""
     sys.path.insert(0, str(ROOT / "bench"))
     try:
         import generate
     finally:
         sys.path.remove(str(ROOT / "bench"))
-    folder = tmp_path_factory.mktemp(f"fast-{request.param}")
-    path, jsonl = folder / "ledger.db", folder / "generated.jsonl"
-    generate.write_jsonl(jsonl, 60, seed=request.param)
-    _cli(path, "init")
-    _cli(path, "import", str(SEEDS))
-    _cli(path, "import", str(jsonl))
-    with sqlite3.connect(path) as connection:
-        picks = [
-            row[0]
-            for kind in ("concession", "citation", "link")
-            for row in connection.execute("SELECT slug FROM records WHERE type = ? ORDER BY slug LIMIT 3", (kind,))
-        ]
+    jsonl = folder / "generated.jsonl"
+    generate.write_jsonl(jsonl, 60, seed=seed)
+    _cli(db, "init")
+    _cli(db, "import", str(SEEDS))
+    _cli(db, "import", str(jsonl))
+    picks = [slug for kind in ("concession", "citation", "link") for slug in first_slugs(kind)]
     renewal = ["--giver", "by", "--receiver", "us", "--kind", "sanctions_relief", "--summary", "Licence renewed",
                "--status", "promised", "--date", "2024-05"]  # fmt: skip
     for n, renewed in enumerate([picks[0], *picks[1:3], picks[1]]):  # a retracted one, and one renewed twice
-        _cli(path, "add", "--id", f"renewal-{n}", *renewal, "--renews", renewed)
+        _cli(db, "add", "--id", f"renewal-{n}", *renewal, "--renews", renewed)
     for slug in [*picks, "renewal-1"]:
-        _cli(path, "retract", slug, "--reason", "test")
+        _cli(db, "retract", slug, "--reason", "test")
+
+
+@pytest.fixture(scope="module", params=[3, 8])
+def ledger(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The reference case plus a generated ledger (seed = param), with some records retracted."""
+    folder = tmp_path_factory.mktemp(f"fast-{request.param}")
+    path = folder / "ledger.db"
+
+    def first_slugs(kind: str) -> list[str]:
+        with sqlite3.connect(path) as connection:
+            sql = "SELECT slug FROM records WHERE type = ? ORDER BY slug LIMIT 3"
+            return [row[0] for row in connection.execute(sql, (kind,))]
+
+    build_ledger(str(path), folder, request.param, first_slugs)
     return path
 
 

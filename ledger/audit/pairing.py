@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import String, and_, case, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
-from ledger.audit.registry import AuditOptions, Finding, Severity, check
+from ledger.audit.registry import AuditOptions, Finding, Severity, check, new_finding
 from ledger.domain import RecordType, Status
 from ledger.models import Concession, Exchange, ExchangeMember, ExchangeSide, Party, Record
 
@@ -33,15 +33,18 @@ def unpaired(session: Session, _options: AuditOptions) -> list[Finding]:
         .order_by(_R.c.slug)
     ).all()  # the type test lets SQLite read the concessions through ix_records_type, not every record by ID
     considered, info, warning = Status.CONSIDERED.value, Severity.INFO, Severity.WARNING
+    shown = {s.value: s.value.replace("_", " ") for s in Status}
+    details = {s.value: {"status": s.value} for s in Status}  # shared by the findings (read-only, see Finding)
     return [
-        Finding(
-            "unpaired",
-            info if status == considered else warning,
-            "concession",
-            slug,
-            f'{giver_name}: "{summary}" ({status.replace("_", " ")}) is in no exchange; nothing recorded '
-            "was given in return",
-            {"status": status},
+        new_finding(
+            (
+                "unpaired",
+                info if status == considered else warning,
+                "concession",
+                slug,
+                f'{giver_name}: "{summary}" ({shown[status]}) is in no exchange; nothing recorded was given in return',
+                details[status],
+            )
         )  # fmt: skip
         for slug, summary, status, giver_name in rows
     ]

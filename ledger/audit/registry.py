@@ -9,6 +9,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import partial
 from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session
@@ -50,6 +51,13 @@ class Finding(NamedTuple):
     def sort_key(self) -> tuple[int, str, str, str, str]:
         """Deterministic order: severity, check, record, message."""
         return (_RANK[self.severity], self.check, self.record_type or "", self.record_id or "", self.message)
+
+
+#: ``new_finding((check, severity, record_type, record_id, message, details))``: a Finding built in C, without the
+#: named tuple's Python ``__new__`` (half the cost; for the checks that report hundreds of thousands).
+new_finding: Callable[[tuple[str, Severity, str | None, str | None, str, dict[str, Any]]], Finding] = partial(
+    tuple.__new__, Finding
+)
 
 
 @dataclass(frozen=True)

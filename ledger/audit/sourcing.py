@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,7 +9,7 @@ from sqlalchemy import String, func, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 
 from ledger.audit.labels import named
-from ledger.audit.registry import AuditOptions, Finding, Severity, check
+from ledger.audit.registry import AuditOptions, Finding, Severity, check, new_finding
 from ledger.domain import RecordType
 from ledger.models import Citation, Concession, Record, ReportedTotal, Source
 
@@ -37,8 +36,9 @@ def unsourced(session: Session, _options: AuditOptions) -> list[Finding]:
         .order_by(Record.type, Record.slug)
     ).all()
     nouns = {t.value: t.value.replace("_", " ") for t in CITABLE}
+    warning = Severity.WARNING
     return [
-        Finding("unsourced", Severity.WARNING, record_type, slug, f"the {nouns[record_type]} {slug} cites no source")
+        new_finding(("unsourced", warning, record_type, slug, f"the {nouns[record_type]} {slug} cites no source", {}))
         for record_type, slug in rows
     ]
 
@@ -75,11 +75,10 @@ def origins(parent: dict[int, int | None]) -> dict[int, int]:
     return origin
 
 
-def _single_origin_rows(session: Session, origin: dict[int, int]) -> Iterator[tuple[Any, ...]]:
-    """(type, slug, sources, first source, label, origin) of every live fact whose live citations all trace
-    back to one origin. The database groups the citations by record (count, lowest and highest source: no
-    DISTINCT, no per-row mapping of sources to origins); Python maps the sources to their origins, reading the
-    sources one by one only for the rare record with three or more citations of different sources."""
+def _single_origin_statement() -> Any:
+    """Every live fact with live citations: (id, type, slug, citations, lowest source, highest source, label).
+    The database groups the citations by record (count, lowest and highest source: no DISTINCT, no per-row
+    mapping of sources to origins); Python maps the sources to their origins."""
     citations, cited, target = Citation.__table__, _R.alias("cited"), _R.alias("target")
     concessions, totals = Concession.__table__, ReportedTotal.__table__
     source = citations.c.source_id
@@ -98,7 +97,7 @@ def _single_origin_rows(session: Session, origin: dict[int, int]) -> Iterator[tu
     )
     # the label of a fact (labels.label_of): a concession's summary or a total's statement; a link has none
     label = func.coalesce(concessions.c.summary, totals.c.statement)
-    stmt = (
+    return (
         select(
             target.c.id,
             _text(target.c.type),
@@ -114,22 +113,6 @@ def _single_origin_rows(session: Session, origin: dict[int, int]) -> Iterator[tu
         .outerjoin(totals, totals.c.id == target.c.id)
         .where(target.c.retracted.is_(False), target.c.type.in_(FACTS))
     )  # no ORDER BY: one finding per record, and the audit sorts the findings
-    deferred: list[tuple[Any, ...]] = []  # three or more different sources: read once every row is seen
-    for batch in session.execute(stmt).partitions(10_000):  # rows in batches, not all at once
-        for row in batch:
-            record_id, record_type, slug, count, first, last, text = row
-            if first == last:  # one source, however many times cited
-                yield record_type, slug, 1, first, text, origin[first]
-            elif count == 2:  # two different sources
-                if origin[first] == origin[last]:
-                    yield record_type, slug, 2, first, text, origin[first]
-            else:
-                deferred.append(row)
-    many = _sources_of(session, [row[0] for row in deferred])
-    for record_id, record_type, slug, _count, first, _last, text in deferred:
-        keys = many[record_id]
-        if len({origin[k] for k in keys}) == 1:
-            yield record_type, slug, len(keys), first, text, origin[first]
 
 
 def _sources_of(session: Session, record_ids: list[int]) -> dict[int, set[int]]:
@@ -161,42 +144,56 @@ def single_origin(session: Session, _options: AuditOptions) -> list[Finding]:
     sources = _sources(session)
     origin = origins({key: s.relays for key, s in sources.items()})
     nouns = {t.value: t.value.replace("_", " ") for t in FACTS}
-    found: list[Finding] = []
-    add, info, warning = found.append, Severity.INFO, Severity.WARNING
-    for record_type, slug, count, first, label, origin_key in _single_origin_rows(session, origin):
-        what, root, cited = named(nouns[record_type], slug, label), sources[origin_key], sources[first]
-        if count == 1 and first == origin_key:
-            add(
-                Finding(
-                    "single-origin",
-                    info,
-                    record_type,
-                    slug,
-                    f"{what} rests on one source only: {cited.shown}",
-                    {"origin": root.slug, "sources": count},
-                )
-            )
-        elif count == 1:
-            add(
-                Finding(
-                    "single-origin",
-                    warning,
-                    record_type,
-                    slug,
-                    f"{what} rests only on {cited.shown}, which relays {root.shown}: one origin, known second-hand",
-                    {"origin": root.slug, "sources": count, "source": cited.slug},
-                )
-            )
+    # What follows the record's name, by the one source cited or by (origin, number of sources): worked out
+    # once per source, not once per record (a million records cite ten thousand sources). The details
+    # dictionaries are shared by the findings they belong to (read-only, see Finding).
+    one: dict[int, tuple[Severity, str, dict[str, Any]]] = {}
+    several: dict[tuple[int, int], tuple[Severity, str, dict[str, Any]]] = {}
+
+    def one_source(first: int) -> tuple[Severity, str, dict[str, Any]]:
+        root, cited = sources[origin[first]], sources[first]
+        if first == origin[first]:
+            verdict = (Severity.INFO, f" rests on one source only: {cited.shown}", {"origin": root.slug, "sources": 1})
         else:
-            add(
-                Finding(
-                    "single-origin",
-                    warning,
-                    record_type,
-                    slug,
-                    f"{what} cites {count} sources, but all trace back to {root.shown}: one origin, not "
-                    "independent confirmation",
-                    {"origin": root.slug, "sources": count},
-                )
-            )
-    return found  # fmt: skip
+            verdict = (Severity.WARNING, f" rests only on {cited.shown}, which relays {root.shown}: one origin, known "
+                       "second-hand", {"origin": root.slug, "sources": 1, "source": cited.slug})  # fmt: skip
+        one[first] = verdict
+        return verdict
+
+    def many_sources(origin_key: int, count: int) -> tuple[Severity, str, dict[str, Any]]:
+        root = sources[origin_key]
+        verdict = several[(origin_key, count)] = (
+            Severity.WARNING,
+            f" cites {count} sources, but all trace back to {root.shown}: one origin, not independent confirmation",
+            {"origin": root.slug, "sources": count},
+        )
+        return verdict
+
+    found: list[Finding] = []
+    add = found.append
+    deferred: list[tuple[Any, ...]] = []  # three or more different sources: read once every row is seen
+    for batch in session.execute(_single_origin_statement()).partitions(10_000):  # batches, not all at once
+        for row in batch:
+            _id, record_type, slug, count, first, last, label = row
+            if first == last:  # one source, however many times cited
+                verdict = one.get(first) or one_source(first)
+            elif count == 2:  # two different sources
+                root = origin[first]
+                if root != origin[last]:
+                    continue
+                verdict = several.get((root, 2)) or many_sources(root, 2)
+            else:
+                deferred.append(row)
+                continue
+            noun = nouns[record_type]
+            what = f'the {noun} "{label}" ({slug})' if label else f"the {noun} {slug}"  # labels.named, inlined
+            add(new_finding(("single-origin", verdict[0], record_type, slug, what + verdict[1], verdict[2])))
+    many = _sources_of(session, [row[0] for row in deferred])
+    for record_id, record_type, slug, _count, first, _last, label in deferred:
+        keys = many[record_id]
+        if len({origin[k] for k in keys}) == 1:
+            root, count = origin[first], len(keys)
+            verdict = several.get((root, count)) or many_sources(root, count)
+            add(Finding("single-origin", verdict[0], record_type, slug, named(nouns[record_type], slug, label)
+                        + verdict[1], verdict[2]))  # fmt: skip
+    return found

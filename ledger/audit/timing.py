@@ -14,7 +14,7 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from ledger.audit.dates import Dated, contradiction, dated, day_text
-from ledger.audit.registry import AuditOptions, Finding, Severity, check
+from ledger.audit.registry import AuditOptions, Finding, Severity, check, new_finding
 from ledger.domain import OPEN_PROMISES, LinkBasis, Precision, RecordType, Status
 from ledger.models import Citation, Concession, Link, Party, Record, Source, StatusChange
 
@@ -74,22 +74,24 @@ def overdue(session: Session, options: AuditOptions) -> Iterator[Finding]:
         .select_from(c)
         .join(record, record.c.id == c.c.id)
         .join(_P, _P.c.id == c.c.giver_id)
-        .where(record.c.retracted.is_(False), c.c.status.in_(OPEN_PROMISES))
-        .order_by(record.c.slug),
+        .where(record.c.retracted.is_(False), c.c.status.in_(OPEN_PROMISES)),
     )
     as_of = options.as_of.isoformat()
-    for slug, summary, status, giver_name, *dates in rows:
-        date, due = dated(*dates[0:3]), dated(*dates[3:6])
+    shown = {s.value: s.value.replace("_", " ") for s in OPEN_PROMISES}
+    for slug, summary, status, giver_name, text, on, precision, due_text, due_on, due_precision in rows:
+        date, due = dated(text, on, precision), dated(due_text, due_on, due_precision)
         severity, why = _overdue_one(options, date, due)
         if why:
-            yield Finding(
+            yield new_finding((
                 "overdue", severity, "concession", slug,
-                f'{giver_name}: "{summary}" is {status.replace("_", " ")}, not delivered as of {as_of}; it {why}',
+                f'{giver_name}: "{summary}" is {shown[status]}, not delivered as of {as_of}; it {why}',
                 {"status": status, "date": date.iso, "due": due.iso, "as_of": as_of},
-            )  # fmt: skip
+            ))  # fmt: skip
 
 
 _contradiction = contradiction
+#: How sure a contradiction is, in the message: certain (error) or possible (info).
+_CERTAINTY = {Severity.ERROR: "is", Severity.INFO: "may be"}
 
 
 def _rows(session: Session, statement: Any) -> Iterator[Any]:
@@ -142,19 +144,17 @@ def _status_pairs(session: Session) -> Iterator[Finding]:
                 first.c.date_precision != Precision.DAY,
                 then.c.date_precision != Precision.DAY,
             ),
-        )
-        .order_by(_R.c.slug, first.c.id, then.c.id),
+        ),
     )
     for slug, s1, t1, d1, p1, s2, t2, d2, p2 in rows:
         a, b = dated(t1, d1, p1), dated(t2, d2, p2)
         severity = _contradiction(a, b)
         if severity is not None:
-            certainty = "is" if severity is Severity.ERROR else "may be"
-            yield Finding(
+            yield new_finding((
                 "chronology", severity, "concession", slug,
-                f"{slug} was {s2} on {b.shown}, which {certainty} before it was {s1} on {a.shown}",
+                f"{slug} was {s2} on {b.shown}, which {_CERTAINTY[severity]} before it was {s1} on {a.shown}",
                 {"earlier_status": s1, "earlier_date": a.iso, "later_status": s2, "later_date": b.iso},
-            )  # fmt: skip
+            ))  # fmt: skip
 
 
 def _cited_before(session: Session) -> Iterator[Finding]:
@@ -184,22 +184,21 @@ def _cited_before(session: Session) -> Iterator[Finding]:
                 c.c.announced_precision != Precision.DAY,
             )
         )  # fmt: skip
-        .distinct()
-        .order_by(_R.c.slug, _SOURCE.c.slug),
+        .distinct(),
     )
-    for slug, *rest in rows:
-        date, announced = dated(*rest[0:3]), dated(*rest[3:6])
-        event = announced if announced.known else date
-        published = dated(*rest[7:10])
+    for slug, text, on, precision, a_text, a_on, a_precision, source_slug, p_text, p_on, p_precision in rows:
+        event = dated(a_text, a_on, a_precision)
+        if event.start is None:  # no known announcement: the event's own date
+            event = dated(text, on, precision)
+        published = dated(p_text, p_on, p_precision)
         severity = _contradiction(event, published)
         if severity is not None:
-            certainty = "is" if severity is Severity.ERROR else "may be"
-            yield Finding(
+            yield new_finding((
                 "chronology", severity, "concession", slug,
-                f"{slug} is cited from {rest[6]}, published {published.shown}, which {certainty} before "
-                f"the event it reports ({event.shown})",
-                {"source": rest[6], "published": published.iso, "event": event.iso},
-            )  # fmt: skip
+                f"{slug} is cited from {source_slug}, published {published.shown}, which {_CERTAINTY[severity]} "
+                f"before the event it reports ({event.shown})",
+                {"source": source_slug, "published": published.iso, "event": event.iso},
+            ))  # fmt: skip
 
 
 def _link_order(session: Session) -> Iterator[Finding]:
@@ -228,20 +227,18 @@ def _link_order(session: Session) -> Iterator[Finding]:
             quid.c.date_on.is_not(None),
             quo.c.date_on.is_not(None),
             or_(quo.c.date_on <= quid.c.date_on, quid.c.date_precision != Precision.DAY),
-        )
-        .order_by(link.c.slug),
+        ),
     )
-    for link_slug, basis, a_slug, *rest in rows:
-        a, b_slug, b = dated(*rest[0:3]), rest[3], dated(*rest[4:7])
+    for link_slug, basis, a_slug, a_text, a_on, a_precision, b_slug, b_text, b_on, b_precision in rows:
+        a, b = dated(a_text, a_on, a_precision), dated(b_text, b_on, b_precision)
         severity = _contradiction(a, b)
         if severity is not None:
-            certainty = "is" if severity is Severity.ERROR else "may be"
-            yield Finding(
+            yield new_finding((
                 "chronology", severity, "link", link_slug,
                 f"the {basis} link says {b_slug} was given in return for {a_slug}, but {b_slug} "
-                f"({b.shown}) {certainty} before {a_slug} ({a.shown})",
+                f"({b.shown}) {_CERTAINTY[severity]} before {a_slug} ({a.shown})",
                 {"quid": a_slug, "quid_date": a.iso, "quo": b_slug, "quo_date": b.iso},
-            )  # fmt: skip
+            ))  # fmt: skip
 
 
 def _renewals(session: Session) -> Iterator[Finding]:
@@ -267,20 +264,18 @@ def _renewals(session: Session) -> Iterator[Finding]:
             renewal.c.date_on.is_not(None),
             renewed.c.date_on.is_not(None),
             or_(renewal.c.date_on <= renewed.c.date_on, renewed.c.date_precision != Precision.DAY),
-        )  # fmt: skip
-        .order_by(renewal_record.c.slug),
+        ),  # fmt: skip
     )
     for slug, new_text, new_on, new_precision, old_slug, old_text, old_on, old_precision in rows:
         new, old = dated(new_text, new_on, new_precision), dated(old_text, old_on, old_precision)
         severity = _contradiction(old, new)
         if severity is not None:
-            certainty = "is" if severity is Severity.ERROR else "may be"
-            yield Finding(
+            yield new_finding((
                 "chronology", severity, "concession", slug,
-                f"{slug} renews {old_slug}, but its date ({new.shown}) {certainty} before {old_slug}'s "
+                f"{slug} renews {old_slug}, but its date ({new.shown}) {_CERTAINTY[severity]} before {old_slug}'s "
                 f"({old.shown})",
                 {"renews": old_slug, "date": new.iso, "renewed_date": old.iso},
-            )  # fmt: skip
+            ))  # fmt: skip
 
 
 @check("chronology", severity=Severity.ERROR, family="time")

@@ -108,16 +108,15 @@ def audit(
 
 def _stream(ctx: typer.Context, fmt: AuditFormat, output: Path | None, run: tuple[Any, Any], fail_on: FailOn) -> None:
     """CSV and JSON Lines: each check's findings become lines in a temporary file as soon as it is done, then the
-    file is written out in the audit's order (see cli.audit_lines)."""
+    file is written out in the audit's order (see cli.audit_lines; on a large ledger, cli.audit_parallel)."""
     from ledger.audit import report
-    from ledger.audit.registry import Severity, each_check
-    from ledger.cli import audit_lines
+    from ledger.audit.registry import Severity
+    from ledger.cli import audit_lines, audit_parallel
     from ledger.io.atomic import atomic_text
 
     options, checks = run
-    form = audit_lines.csv_renderer() if fmt is AuditFormat.CSV else audit_lines.jsonl_renderer()
-    with open_ledger(ctx, write=False) as session:
-        done = audit_lines.render_checks(each_check(session, options, checks), form)
+    with open_ledger(ctx, write=False) as session:  # a large ledger: two processes (see cli.audit_parallel)
+        done = audit_parallel.render(session, options, checks, csv=fmt is AuditFormat.CSV)
     head = [audit_lines.CSV_HEADER] if fmt is AuditFormat.CSV else []
     try:
         chunks = itertools.chain(head, done.chunks()) if head or done.runs else iter(["\n"])

@@ -12,6 +12,7 @@ import codecs
 import csv
 import heapq
 import io
+import itertools
 import json
 import tempfile
 from array import array
@@ -72,12 +73,19 @@ def _encoder(settings: json.JSONEncoder) -> Callable[[Any], str]:
     return encode
 
 
-def csv_renderer() -> LineFormat:
+def csv_renderer(*, general: bool = False) -> LineFormat:
     """Findings -> CSV lines, as ``render_rows(..., OutputFormat.CSV)`` writes the audit's rows: every cell
-    escaped like ``csv_text`` (the details cell is a JSON object, which starts with ``{``, so it never needs it)."""
+    escaped like ``csv_text`` (the details cell is a JSON object, which starts with ``{``, so it never needs it).
+
+    Lines are built by hand (``_csv_line``): the quoting ``csv.writer`` applies, a third of its time per row.
+    ``general=True`` writes them through ``csv.writer`` instead: the reference a test compares the fast lines with."""
+    details = _encoder(json.JSONEncoder(ensure_ascii=False, sort_keys=True))
+    return LineFormat(_csv_writer_render(details) if general else _csv_fast_render(details), _csv_key)
+
+
+def _csv_writer_render(details: Callable[[Any], str]) -> Callable[[list[Finding]], list[str]]:
     lines: list[str] = []
     writer = csv.writer(_Sink(lines), lineterminator="\n")
-    details = _encoder(json.JSONEncoder(ensure_ascii=False, sort_keys=True))
     unsafe = _UNSAFE
 
     def safe(text: str) -> str:
@@ -98,7 +106,56 @@ def csv_renderer() -> LineFormat:
         lines.clear()
         return done
 
-    return LineFormat(render, _csv_key)
+    return render
+
+
+def _csv_cell(text: str) -> str:
+    """One cell as ``csv.writer`` (minimal quoting, ``,`` and ``"``, line feed as line end) writes it: quoted
+    when it holds a comma, a quote or a line feed, its quotes doubled; anything else (a lone carriage return
+    included) as it is."""
+    if '"' in text:
+        return '"' + text.replace('"', '""') + '"'
+    if "," in text or "\n" in text:
+        return '"' + text + '"'
+    return text
+
+
+def _csv_fast_render(details: Callable[[Any], str]) -> Callable[[list[Finding]], list[str]]:
+    unsafe, cell = _UNSAFE, _csv_cell
+
+    def prefix(f: Finding) -> str:
+        """``severity,check,record type,`` escaped and quoted: the same for every finding of a group."""
+        check, record_type = f.check, f.record_type or ""
+        check = "'" + check if check[:1] in unsafe else check
+        record_type = "'" + record_type if record_type[:1] in unsafe else record_type
+        return f"{cell(str(f.severity))},{cell(check)},{cell(record_type)},"
+
+    def render(findings: list[Finding]) -> list[str]:
+        prefixes: dict[tuple[Severity, str, str | None], str] = {}
+        lines: list[str] = []
+        add = lines.append
+        for f in findings:
+            head = prefixes.get((f.severity, f.check, f.record_type))
+            if head is None:
+                head = prefixes[(f.severity, f.check, f.record_type)] = prefix(f)
+            record, message, text = f.record_id or "", f.message, details(f.details)
+            if record[:1] in unsafe:
+                record = "'" + record
+            if message[:1] in unsafe:
+                message = "'" + message
+            # _csv_cell, inlined (three cells of every finding): the details hold quotes unless empty
+            if '"' in text:
+                text = '"' + text.replace('"', '""') + '"'
+            elif "," in text:  # details that are not a dictionary, such as a list of numbers
+                text = '"' + text + '"'
+            if '"' in message or "," in message or "\n" in message:
+                message = cell(message)
+            if '"' in record or "," in record or "\n" in record:
+                record = cell(record)
+            add(f"{head}{record},{message},{text}\n")
+        return lines
+
+    return render
 
 
 def _plain(cell: str) -> str:
@@ -135,24 +192,54 @@ def _csv_key(line: str) -> Key:
     return _plain(cells[2]), _plain(cells[3]), _plain(cells[4])
 
 
-def jsonl_renderer() -> LineFormat:
-    """Findings -> JSON Lines, as ``render_rows(..., OutputFormat.JSONL)`` writes the audit's rows."""
+def jsonl_renderer(*, general: bool = False) -> LineFormat:
+    """Findings -> JSON Lines, as ``render_rows(..., OutputFormat.JSONL)`` writes the audit's rows.
+
+    The fixed start of a line (severity, check, record type) is encoded once per group and the record and
+    message as strings; ``general=True`` encodes a dictionary per finding instead (the reference of a test)."""
     encode = _encoder(json.JSONEncoder(ensure_ascii=False, default=str))
 
-    def render(findings: list[Finding]) -> list[str]:
+    def general_render(findings: list[Finding]) -> list[str]:
         return [
             encode({"severity": f.severity, "check": f.check, "record_type": f.record_type,
                     "record": f.record_id, "message": f.message, "details": f.details}) + "\n"
             for f in findings
         ]  # fmt: skip
 
-    return LineFormat(render, _jsonl_key)
+    def render(findings: list[Finding]) -> list[str]:
+        prefixes: dict[tuple[Severity, str, str | None], str] = {}
+        lines: list[str] = []
+        add, text = lines.append, encode_basestring
+        for f in findings:
+            head = prefixes.get((f.severity, f.check, f.record_type))
+            if head is None:
+                head = prefixes[(f.severity, f.check, f.record_type)] = encode(
+                    {"severity": f.severity, "check": f.check, "record_type": f.record_type}
+                )[:-1]  # without its closing brace
+            record, message = f.record_id, f.message  # (anything but text, such as None, as the encoder writes it)
+            add(
+                f'{head}, "record": {text(record) if record.__class__ is str else encode(record)}, "message": '
+                f'{text(message) if message.__class__ is str else encode(message)}, "details": {encode(f.details)}}}\n'
+            )
+        return lines
+
+    return LineFormat(general_render if general else render, _jsonl_key)
 
 
 def _jsonl_key(line: str) -> Key:
     """The sort key of a line ``jsonl_renderer`` wrote."""
     row = json.loads(line)
     return row["record_type"] or "", row["record"] or "", row["message"]
+
+
+class Run(NamedTuple):
+    """Where one check's sorted lines of one group lie: in which spill file, from where, how long each line is."""
+
+    order: int  # the check's position in the audit's list of checks: runs of a group merge in this order
+    spill: int  # 0: this process's spill file; 1, 2...: another process's (Rendered.adopt)
+    start: int
+    size: int
+    lengths: array[int]  # characters per line: enough to cut a run back into lines
 
 
 @dataclass
@@ -162,23 +249,34 @@ class Rendered:
 
     key_of: Callable[[str], Key]
     spill: IO[bytes] = field(default_factory=lambda: tempfile.TemporaryFile())  # noqa: SIM115  (closed by close())
-    runs: dict[tuple[int, str], list[tuple[int, int, array[int]]]] = field(default_factory=lambda: defaultdict(list))
+    runs: dict[tuple[int, str], list[Run]] = field(default_factory=lambda: defaultdict(list))
     by_severity: Counter[Severity] = field(default_factory=Counter)
     by_check: Counter[str] = field(default_factory=Counter)
+    others: list[IO[bytes]] = field(default_factory=list)  # spill files another process wrote (adopt)
 
-    def add(self, group: tuple[int, str], pieces: Iterable[list[str]]) -> None:
+    def add(self, group: tuple[int, str], pieces: Iterable[list[str]], order: int = 0) -> None:
         """Append one run (sorted lines, given a batch at a time) of a group to the spill file."""
         start, lengths = self.spill.seek(0, io.SEEK_END), array("L")
         for lines in pieces:
             self.spill.write("".join(lines).encode("utf-8"))
-            lengths.extend(map(len, lines))  # characters per line: enough to cut a run back into lines
-        self.runs[group].append((start, self.spill.tell() - start, lengths))
+            lengths.extend(map(len, lines))
+        self.runs[group].append(Run(order, 0, start, self.spill.tell() - start, lengths))
 
-    def _read(self, start: int, size: int, chunk: int = 1 << 20) -> Iterator[str]:
+    def adopt(self, spill: IO[bytes], runs: Iterable[tuple[tuple[int, str], Run]], by_severity: dict[str, int],
+              by_check: dict[str, int]) -> None:  # fmt: skip
+        """Take over the runs another process rendered into ``spill`` (their ``spill`` fields are ignored)."""
+        self.others.append(spill)
+        for group, run in runs:
+            self.runs[group].append(run._replace(spill=len(self.others)))
+        self.by_severity.update({Severity(name): count for name, count in by_severity.items()})
+        self.by_check.update(by_check)
+
+    def _read(self, run: Run, chunk: int = 1 << 20) -> Iterator[str]:
+        spill, size = self.spill if run.spill == 0 else self.others[run.spill - 1], run.size
         decoder = codecs.getincrementaldecoder("utf-8")()
-        self.spill.seek(start)
+        spill.seek(run.start)
         while size > 0:
-            data = self.spill.read(min(chunk, size))
+            data = spill.read(min(chunk, size))
             size -= len(data)
             yield decoder.decode(data, final=size <= 0 or not data)
             if not data:
@@ -186,46 +284,72 @@ class Rendered:
 
     def chunks(self) -> Iterator[str]:
         """The text of every line in the audit's order, in pieces of about a megabyte; a group filled by more
-        than one run (a check that reports under another check's name) is merged stably by the sort key."""
+        than one run (a check that reports under another check's name) is merged stably by the sort key, its
+        runs taken in the order of the checks that wrote them."""
         for group in sorted(self.runs):
-            runs = self.runs[group]
+            runs = sorted(self.runs[group], key=_first)
             if len(runs) == 1:
-                yield from self._read(*runs[0][:2])
+                yield from self._read(runs[0])
                 continue
-            merged = heapq.merge(*(self._keyed(*run) for run in runs), key=_first)
+            merged = heapq.merge(*(self._keyed(run) for run in runs), key=_first)
             yield "".join(line for _key, line in merged)
 
-    def _keyed(self, start: int, size: int, lengths: array[int]) -> Iterator[tuple[Key, str]]:
-        text, at = "".join(self._read(start, size)), 0
-        for length in lengths:
+    def _keyed(self, run: Run) -> Iterator[tuple[Key, str]]:
+        text, at = "".join(self._read(run)), 0
+        for length in run.lengths:
             line = text[at : at + length]
             at += length
             yield self.key_of(line), line
 
     def close(self) -> None:
-        """Remove the spill file."""
+        """Remove the spill files."""
         self.spill.close()
+        for spill in self.others:
+            spill.close()
 
     def fails_at(self, rank: int) -> bool:
         """Whether a finding at this rank (0 error, 1 warning, 2 info) or more severe exists."""
         return any(group[0] <= rank for group in self.runs)
 
 
-def render_checks(batches: Iterable[list[Finding]], form: LineFormat, *, batch: int = 20_000) -> Rendered:
+def render_checks(
+    batches: Iterable[list[Finding]],
+    form: LineFormat,
+    *,
+    batch: int = 20_000,
+    orders: Iterable[int] | None = None,
+    out: Rendered | None = None,
+) -> Rendered:
     """Render each check's findings (from ``registry.each_check``) into lines, grouped for the output order,
-    and spill them. The findings are sorted in place and let go ``batch`` at a time as they are rendered."""
-    out, rank = Rendered(form.key_of), SEVERITY_RANK
-    for found in batches:
-        found.sort(key=Finding.sort_key)
+    and spill them (into ``out`` when given). ``orders``: each check's position in the audit's list of checks
+    (by default 0, 1, 2...). Each group's findings are sorted and let go ``batch`` at a time as they are
+    rendered."""
+    out, rank = out if out is not None else Rendered(form.key_of), SEVERITY_RANK
+    for order, found in zip(itertools.count() if orders is None else orders, batches, strict=False):
         groups: dict[tuple[int, str], list[Finding]] = defaultdict(list)
         for f in found:
             groups[(rank[f.severity], f.check)].append(f)
         found.clear()  # the caller's list: each group's findings go as they are rendered
-        for group, findings in groups.items():
+        for group in list(groups):
+            findings = _sorted(groups.pop(group))  # the unsorted list goes: the sorted one is let go batch by batch
             out.by_severity[findings[0].severity] += len(findings)
             out.by_check[group[1]] += len(findings)
-            out.add(group, _rendered(findings, form.render, batch))
+            out.add(group, _rendered(findings, form.render, batch), order)
     return out
+
+
+#: A group's order (severity and check are the group's): record type, record ID, message, read in C.
+_IN_GROUP = itemgetter(2, 3, 4)
+
+
+def _sorted(findings: list[Finding]) -> list[Finding]:
+    """One group's findings in ``Finding.sort_key`` order. Sorted by the fields themselves, which is the same
+    order whenever it succeeds (a None is then only ever compared with a None, as "" with ""); a None beside
+    text stops it with a TypeError, and the findings, left untouched, are sorted by ``sort_key``."""
+    try:
+        return sorted(findings, key=_IN_GROUP)
+    except TypeError:
+        return sorted(findings, key=Finding.sort_key)
 
 
 def _rendered(findings: list[Finding], render: Callable[[list[Finding]], list[str]], batch: int) -> Iterator[list[str]]:

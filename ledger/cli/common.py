@@ -14,8 +14,6 @@ import typer
 from ledger.errors import InvalidInput
 
 if TYPE_CHECKING:
-    import sqlite3
-
     from pydantic import BaseModel
     from sqlalchemy.orm import Session
 
@@ -58,23 +56,23 @@ def open_ledger(ctx: typer.Context, *, write: bool, dry_run: bool = False) -> It
         engine.dispose()
 
 
-def fast_read(ctx: typer.Context, query: Callable[[sqlite3.Connection], T | None]) -> T | None:
-    """``query`` on a read-only ``sqlite3`` connection to the ledger, without loading SQLAlchemy, or None.
+def fast_read(ctx: typer.Context, query: Callable[[Any], T | None]) -> T | None:
+    """``query`` on a read-only connection of the database driver alone (``sqlite3``, or psycopg on
+    PostgreSQL), without loading SQLAlchemy; or None.
 
-    None when the ledger is not a SQLite file at the current schema (see ``ledger.db.read_sqlite``), when
-    the query cannot answer, or when SQLite reports a problem: the caller then opens the ledger with
-    ``open_ledger``, which reports any problem as every command does.
+    None when the ledger cannot be opened that way at the current schema (see ``ledger.db.read_connection``),
+    when the query cannot answer, or when the driver reports a problem: the caller then opens the ledger
+    with ``open_ledger``, which reports any problem as every command does.
     """
-    import sqlite3
+    from ledger.db import read_connection
 
-    from ledger.db import read_sqlite
-
-    connection = read_sqlite(settings(ctx).db)
-    if connection is None:
+    opened = read_connection(settings(ctx).db)
+    if opened is None:
         return None
+    connection, errors = opened
     try:
         return query(connection)
-    except sqlite3.Error:
+    except errors:
         return None
     finally:
         connection.close()

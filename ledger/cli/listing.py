@@ -47,7 +47,7 @@ def list_records(
             since=FuzzyDate.parse(since) if since else None, until=FuzzyDate.parse(until) if until else None,
             include_retracted=all_records, limit=limit,
         )  # fmt: skip
-        # A SQLite file is listed through sqlite3 alone (SQLAlchemy would take ~0.35 s to start), else None.
+        # Listed through the driver alone, sqlite3 or psycopg (SQLAlchemy takes ~0.35 s to start), else None.
         rows = fast_read(ctx, partial(list_concessions, f=filters))
     if rows is None:
         from ledger.ops import queries

@@ -191,7 +191,7 @@ def cited(record: str, citations: list[Any]) -> list[dict[str, Any]]:
     out = []
     for citation in citations:
         entry = citation.model_dump(mode="json", exclude_none=True)
-        entry["id"] = citation.id or citation_slug(record, citation)
+        entry["id"] = citation.id or citation_slug(record, entry)  # the same fields, without a second dump
         out.append(entry)
     return out
 

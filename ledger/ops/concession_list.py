@@ -1,4 +1,4 @@
-"""`ledger list` of concessions on a SQLite file, through the standard library's ``sqlite3``.
+"""`ledger list` of concessions through the database driver alone (``sqlite3``, or psycopg on PostgreSQL).
 
 A new ``ledger list`` process spends about 0.35 s of CPU importing SQLAlchemy, its ORM and mapping the
 models before it asks anything; the page itself takes milliseconds. On a SQLite ledger this module
@@ -9,6 +9,10 @@ parameters (no value is ever written into SQL); which WHERE conditions a page us
 filters are set. ``tests/test_list_fast_path.py`` checks that both paths return equal rows on random
 ledgers, for every filter, and that the default page walks the date index.
 
+The same statements run on PostgreSQL through psycopg (``tests/test_list_postgresql.py`` compares that
+route with the general path on a real server, in every output format); what differs between the two
+drivers is spelled out in ``_Driver`` below and nowhere else.
+
 ``list_concessions`` returns None when it cannot answer exactly as the general path would (the named
 giver or receiver does not exist: the general path says so, with suggestions).
 """
@@ -16,6 +20,7 @@ giver or receiver does not exist: the general path says so, with suggestions).
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -100,9 +105,42 @@ _SLUGS = "SELECT id, slug FROM records WHERE id IN ({ids})"
 _CHUNK = 500
 
 
-def page_statement(connection: sqlite3.Connection, f: ConcessionFilter) -> tuple[str, dict[str, Any]] | None:
-    """The page query and its parameters for these filters; None when a named party does not exist."""
-    params: dict[str, Any] = {"limit": -1 if f.limit is None else f.limit}
+@dataclass(frozen=True)
+class _Driver:
+    """What differs between sqlite3 and psycopg for the statements above (written for sqlite3)."""
+
+    #: psycopg writes parameters as ``%(name)s`` and ``%s`` where sqlite3 takes ``:name`` and ``?``.
+    pyformat: bool
+    #: sqlite3 takes a date as its stored ISO text; psycopg sends a ``datetime.date``.
+    dates_as_text: bool
+    #: "No limit": ``LIMIT -1`` on SQLite, ``LIMIT NULL`` on PostgreSQL (which refuses a negative one).
+    no_limit: int | None
+
+    def sql(self, text: str) -> str:
+        """The statement in this driver's parameter style (the statements hold no ``%``, ``?`` or ``:``
+        other than their parameters)."""
+        if not self.pyformat:
+            return text
+        return re.sub(r":([a-z_]+)", r"%(\1)s", text).replace("?", "%s")
+
+    def day(self, value: dt.date) -> str | dt.date:
+        """A date parameter."""
+        return value.isoformat() if self.dates_as_text else value
+
+
+SQLITE = _Driver(pyformat=False, dates_as_text=True, no_limit=-1)
+POSTGRESQL = _Driver(pyformat=True, dates_as_text=False, no_limit=None)
+
+
+def _driver(connection: Any) -> _Driver:
+    return SQLITE if isinstance(connection, sqlite3.Connection) else POSTGRESQL
+
+
+def page_statement(connection: Any, f: ConcessionFilter) -> tuple[str, dict[str, Any]] | None:
+    """The page query and its parameters for these filters, for ``connection``'s driver (sqlite3 or
+    psycopg); None when a named party does not exist."""
+    driver = _driver(connection)
+    params: dict[str, Any] = {"limit": driver.no_limit if f.limit is None else f.limit}
     used = [] if f.include_retracted else ["live"]
     for name, value in (("kind", f.kind), ("status", f.status)):
         if value:
@@ -110,7 +148,7 @@ def page_statement(connection: sqlite3.Connection, f: ConcessionFilter) -> tuple
             params[name] = str(value)
     for name, slug in (("giver", f.giver), ("receiver", f.receiver)):
         if slug:
-            found = connection.execute(_PARTY, (slug,)).fetchone()
+            found = connection.execute(driver.sql(_PARTY), (slug,)).fetchone()
             if found is None:
                 return None
             used.append(name)
@@ -120,18 +158,19 @@ def page_statement(connection: sqlite3.Connection, f: ConcessionFilter) -> tuple
     if f.since is not None and f.since.start is not None:
         day = f.since.start
         used.append("since")
-        params |= {"since": day.isoformat(), "since_month": day.replace(day=1).isoformat(),
-                   "since_year": day.replace(month=1, day=1).isoformat()}  # fmt: skip
+        params |= {"since": driver.day(day), "since_month": driver.day(day.replace(day=1)),
+                   "since_year": driver.day(day.replace(month=1, day=1))}  # fmt: skip
     if f.until is not None and f.until.end is not None:
         used.append("until")
-        params["until"] = f.until.end.isoformat()
-    conditions = " AND ".join(_CONDITIONS[name] for name in used) or "1"
-    return _PAGE.format(conditions=conditions), params
+        params["until"] = driver.day(f.until.end)
+    conditions = " AND ".join(_CONDITIONS[name] for name in used) or "TRUE"
+    return driver.sql(_PAGE.format(conditions=conditions)), params
 
 
-def list_concessions(connection: sqlite3.Connection, f: ConcessionFilter) -> list[dict[str, Any]] | None:
+def list_concessions(connection: Any, f: ConcessionFilter) -> list[dict[str, Any]] | None:
     """Concessions with parties, dates, exchanges, counterparts, evidence and citations, as
-    ``ledger.ops.queries.list_concessions`` gives them; None when the general path must answer."""
+    ``ledger.ops.queries.list_concessions`` gives them; None when the general path must answer.
+    ``connection``: a read-only ``sqlite3`` connection or a psycopg one (``ledger.db.read_connection``)."""
     statement = page_statement(connection, f)
     if statement is None:
         return None
@@ -179,20 +218,21 @@ def _row(
     }  # fmt: skip
 
 
-def _day(value: str | None) -> dt.date | None:
-    """A DATE column as SQLite stores it (``YYYY-MM-DD`` text)."""
-    return None if value is None else dt.date.fromisoformat(value)
+def _day(value: str | dt.date | None) -> dt.date | None:
+    """A DATE column: ``YYYY-MM-DD`` text from SQLite, a ``datetime.date`` from psycopg."""
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
-def _each(connection: sqlite3.Connection, sql: str, ids: Sequence[int]) -> Iterator[tuple[Any, ...]]:
+def _each(connection: Any, sql: str, ids: Sequence[int]) -> Iterator[tuple[Any, ...]]:
     """Rows of ``sql`` for ``ids``, a chunk of IDs at a time (each ``{ids}`` is one ``IN`` list)."""
+    driver = _driver(connection)
     for start in range(0, len(ids), _CHUNK):
         chunk = list(ids[start : start + _CHUNK])
         marks = ", ".join("?" * len(chunk))
-        yield from connection.execute(sql.format(ids=marks), chunk * sql.count("{ids}"))
+        yield from connection.execute(driver.sql(sql.format(ids=marks)), chunk * sql.count("{ids}"))
 
 
-def _citations(connection: sqlite3.Connection, ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+def _citations(connection: Any, ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
     out: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for record_id, slug, source_slug, title, quote, locator, prefix, suffix in _each(connection, _CITATIONS, ids):
         out[record_id].append(
@@ -202,9 +242,7 @@ def _citations(connection: sqlite3.Connection, ids: Sequence[int]) -> dict[int, 
     return out
 
 
-def _exchange_info(
-    connection: sqlite3.Connection, ids: Sequence[int]
-) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
+def _exchange_info(connection: Any, ids: Sequence[int]) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
     members: dict[int, list[str]] = defaultdict(list)
     for concession_id, slug in _each(connection, _MEMBERS, ids):
         members[concession_id].append(slug)
