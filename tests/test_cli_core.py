@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -170,6 +171,44 @@ def test_link_and_unlink(run: Run, small: Path) -> None:
     assert len(run("list", "--unpaired", "--format", "json").json()) == 2
     link = run("show", "link-release--potash", "--format", "json").json()
     assert link["retracted"] is True
+    # Linked again: the same link record is restored (the table holds one link per pair and basis), with
+    # its citation; a new citation is added beside it.
+    relinked = run("link", "release", "potash", "--reason", "a second source confirms it", "--source", "san",
+                   "--quote", "In return")  # fmt: skip
+    assert relinked.exit_code == 0, relinked.stderr
+    assert relinked.stdout.strip() == "link-release--potash"
+    assert run("list", "--unpaired", "--format", "json").json() == []
+    assert exchanges[0]["sides"] in [x["sides"] for x in run("list", "exchanges", "--format", "json").json()]
+    restored = run("show", "link-release--potash", "--format", "json").json()
+    assert restored["retracted"] is False and restored["reason"] == "a second source confirms it"
+    assert run("unlink", "release", "potash").exit_code == 0
+    assert run("link", "release", "potash").exit_code == 0
+    history = run("history", "link-release--potash", "--format", "json").json()
+    assert [h["op"] for h in history] == ["link", "unlink", "link", "unlink", "link"]
+    assert run("verify").exit_code == 0
+    assert run("rebuild", "--check").exit_code == 0
+
+
+@pytest.mark.parametrize("stream", ["--stream", "--no-stream"])
+def test_an_unlinked_pair_linked_again_by_an_import(run: Run, small: Path, tmp_path: Path, stream: str) -> None:
+    assert run("link", "release", "potash", "--source", "san", "--quote", "In return").exit_code == 0
+    assert run("unlink", "release", "potash").exit_code == 0
+    again = {"type": "link", "concessions": ["release", "potash"], "basis": "stated", "reason": "confirmed",
+             "citations": [{"source": "san", "quote": "In return"}]}  # fmt: skip
+    path = tmp_path / "relink.jsonl"
+    path.write_text(json.dumps(again) + "\n")
+    result = run("import", str(path), stream)
+    if stream == "--stream":  # the streamed path only inserts rows: it says what to do instead
+        assert result.exit_code == 3, result.stderr
+        assert "relink.jsonl:1: concessions: release and potash were linked before" in result.stderr
+        assert "--no-stream" in result.stderr
+        return
+    assert result.exit_code == 0, result.stderr
+    link = run("show", "link-release--potash", "--format", "json").json()
+    assert link["retracted"] is False and link["reason"] == "confirmed"
+    assert run("list", "--unpaired", "--format", "json").json() == []
+    assert run("verify").exit_code == 0
+    assert run("rebuild", "--check").exit_code == 0
 
 
 def test_link_needs_two_sides(run: Run, small: Path) -> None:

@@ -27,7 +27,8 @@ def link(
     quote: Annotated[str | None, typer.Option("--quote", help="Its exact words ('In return, ...').")] = None,
     locator: Annotated[str | None, typer.Option("--locator", help="Where the quote stands.")] = None,
 ) -> None:
-    """Pair concessions given by different sides into one exchange (quid and quo)."""
+    """Pair concessions given by different sides into one exchange (quid and quo). A pair unlinked earlier gets
+    its link back (the same ID, no longer retracted), with this reason and any new citation."""
     from ledger.ops.base import write
     from ledger.ops.link import plan_link
     from ledger.schemas import LinkIn
@@ -53,7 +54,7 @@ def unlink(
     concessions: Annotated[list[str], typer.Argument(help="IDs of the linked concessions.")],
     reason: Annotated[str | None, typer.Option("--reason", help="Why the pairing is withdrawn.")] = None,
 ) -> None:
-    """Withdraw the links between concessions (kept on record as retracted, with the reason)."""
+    """Withdraw the links between concessions (kept on record as retracted, with the reason; `link` restores one)."""
     from ledger.ops.base import write
     from ledger.ops.link import plan_unlink
 

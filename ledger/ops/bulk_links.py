@@ -35,6 +35,7 @@ class LinkPlanner:
         self.concessions: dict[str, tuple[str, str]] = {}  # concession -> (giver, summary), for one batch
         self.members: dict[str, set[str]] = {}  # concession -> the exchanges it belongs to
         self.linked: set[tuple[str, str, str]] = set()  # (quid, quo, basis) of live links
+        self.unlinked: dict[tuple[str, str, str], str] = {}  # (quid, quo, basis) of retracted links -> their ID
 
     def note_party(self, slug: str, acts_for: str | None) -> None:
         """A party added by this file."""
@@ -48,7 +49,7 @@ class LinkPlanner:
     def prepare(self, links: Iterable[LinkIn]) -> None:
         """Fetch the batch's concessions, their exchanges and the links between them."""
         wanted = {slug for link in links for slug in link.concessions}
-        self.concessions, self.members, self.linked = {}, {}, set()
+        self.concessions, self.members, self.linked, self.unlinked = {}, {}, set(), {}
         if not wanted:
             return
         if self.acts_for is None:
@@ -87,16 +88,19 @@ class LinkPlanner:
         link, quid, quo = Link.__table__.c, aliased(Record), aliased(Record)
         own = aliased(Record)
         rows = self.session.execute(
-            select(quid.slug, quo.slug, link.basis)
+            select(quid.slug, quo.slug, link.basis, own.slug, own.retracted)
             .select_from(Link.__table__)
             .join(own, own.id == link.id)
             .join(quid, quid.id == link.quid_id)
             .join(quo, quo.id == link.quo_id)
-            .where(own.retracted.is_(False), quid.slug.in_(in_list(wanted)), quo.slug.in_(in_list(wanted)))
+            .where(quid.slug.in_(in_list(wanted)), quo.slug.in_(in_list(wanted)))
         )
-        for a, b, basis in rows:
+        for a, b, basis, slug, retracted in rows:
             value = getattr(basis, "value", basis)
-            self.linked |= {(a, b, value), (b, a, value)}
+            if retracted:
+                self.unlinked[(a, b, value)] = slug
+            else:
+                self.linked |= {(a, b, value), (b, a, value)}
 
     def principal(self, party: str) -> str:
         """The party a giver ultimately acts for (as ``ledger.ops.link.principal``)."""
@@ -128,6 +132,12 @@ class LinkPlanner:
         for quid, quo in combinations(names, 2):
             if sides[quid] == sides[quo] or (quid, quo, data.basis.value) in self.linked:
                 continue
+            unlinked = self.unlinked.get((quid, quo, data.basis.value))
+            if unlinked is not None:  # restoring a retracted link updates rows: the streamed path only inserts
+                return None, [
+                    f"concessions: {quid} and {quo} were linked before ({unlinked}, since unlinked); link them again"
+                    " with `ledger link`, or import this file with --no-stream"
+                ]
             slug = link_slug(quid, quo, data.basis)
             if data.id is not None:
                 slug = data.id if not links else f"{data.id}-{len(links) + 1}"

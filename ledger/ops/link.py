@@ -14,7 +14,7 @@ from ledger.errors import InvalidInput
 from ledger.models import Concession, Exchange, ExchangeMember, ExchangeSide, Link, Party, Record
 from ledger.ops import state
 from ledger.ops.add import Problems, _apply_citations, _check_citations
-from ledger.ops.base import Planned, add_record, find, get, new_record, projector, slug_ids, unique_slug
+from ledger.ops.base import Planned, add_record, ensure_new, find, get, new_record, projector, slug_ids, unique_slug
 from ledger.schemas import LinkIn
 
 
@@ -46,6 +46,14 @@ def _exchanges_of(session: Session, concession_ids: list[int], exchange: str | N
     if exchange is not None:
         stmt = stmt.where(Record.slug == exchange)
     return dict(session.execute(stmt).all())
+
+
+def _unlinked(session: Session, quid: int, quo: int, basis: LinkBasis) -> str | None:
+    """The ID of a retracted link from ``quid`` to ``quo`` on ``basis`` (the table holds one per triple)."""
+    found: str | None = session.execute(
+        select(Link.slug).where(Link.quid_id == quid, Link.quo_id == quo, Link.basis == basis, Link.retracted.is_(True))
+    ).scalar_one_or_none()
+    return found
 
 
 def _existing_link(session: Session, a: int, b: int, basis: LinkBasis) -> bool:
@@ -98,13 +106,27 @@ def plan_link(session: Session, data: LinkIn) -> Planned | None:
     for quid, quo in combinations(concessions, 2):
         if sides[quid.slug] == sides[quo.slug] or _existing_link(session, quid.id, quo.id, data.basis):
             continue
-        slug = link_slug(quid.slug, quo.slug, data.basis)
-        if data.id is not None:
+        unlinked = _unlinked(session, quid.id, quo.id, data.basis)
+        if unlinked is not None:  # linked before, then unlinked: the same link record is restored
+            slug = unlinked
+            if data.id is not None and data.id != unlinked:
+                problems.items.append(
+                    f"{quid.slug} and {quo.slug} were linked before as {unlinked}: link them again without --id"
+                )
+        elif data.id is not None:
             slug = data.id if not links else f"{data.id}-{len(links) + 1}"
+            problems.check(ensure_new, session, slug)
+        else:
+            slug = link_slug(quid.slug, quo.slug, data.basis)
         link: dict[str, Any] = {"id": slug, "quid": quid.slug, "quo": quo.slug, "basis": data.basis.value}
+        if unlinked is not None:
+            link["restore"] = True
         if data.reason:
             link["reason"] = data.reason
-        citations = _check_citations(session, problems, slug, data.citations)
+        # A restored link keeps the citations it had; only new ones are added.
+        citations = [
+            c for c in _check_citations(session, problems, slug, data.citations) if find(session, c["id"]) is None
+        ]
         if citations:
             link["citations"] = citations
         links.append(link)
@@ -152,6 +174,14 @@ def _apply_link(session: Session, p: dict[str, Any]) -> None:
         )
     for link in p["links"]:
         citations = link.get("citations", [])
+        if link.get("restore"):
+            restored = session.get(Link, slug_ids(session, [link["id"]])[link["id"]])
+            assert restored is not None
+            restored.retracted, restored.exchange_id, restored.reason = False, exchange_id, link.get("reason")
+            session.flush()
+            if citations:
+                _apply_citations(session, restored.id, citations)
+            continue
         row = (new_record if citations else add_record)(  # a link's own key is needed only by its citations
             session, Link, link["id"], exchange_id=exchange_id, quid_id=ids[link["quid"]], quo_id=ids[link["quo"]],
             basis=LinkBasis(link["basis"]), reason=link.get("reason"),
