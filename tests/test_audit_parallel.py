@@ -59,14 +59,19 @@ def test_two_processes_write_what_one_writes(run: Run, seeded: Path, adopted: li
 def test_a_helper_that_failed_or_read_another_moment_is_not_used(
     run: Run, seeded: Path, adopted: list[int], monkeypatch: pytest.MonkeyPatch, how: str
 ) -> None:
-    read = audit_parallel._result
+    if how == "failed":
+        monkeypatch.setattr(audit_parallel, "_result", lambda _folder: None)
+    else:  # a write committed between the two reads (SQLite): the heads differ
+        from ledger.ops import helper
 
-    def result(folder: Path) -> dict[str, Any] | None:
-        found = read(folder)
-        assert found is not None, "the helper itself worked"
-        return None if how == "failed" else {**found, "head": [found["head"][0] + 1, "0" * 64]}
+        saw = helper.saw
 
-    monkeypatch.setattr(audit_parallel, "_result", result)
+        def another_moment(folder: Path) -> tuple[int, str]:
+            seen = saw(folder)
+            assert seen is not None, "the helper itself worked"
+            return seen[0] + 1, "0" * 64
+
+        monkeypatch.setattr(helper, "saw", another_moment)
     redone = _audits(run)
     assert adopted == []
     monkeypatch.setattr(audit_parallel, "PARALLEL_FROM", 10**12)

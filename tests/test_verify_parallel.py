@@ -8,6 +8,7 @@ time, never a wrong answer.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -29,7 +30,7 @@ def spy(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, int]]:
     """Force the two-process row pass on a small ledger, in ranges of 3 owners; record, per verification,
     the scratch files of live digests compared and how many owners each holds."""
     monkeypatch.setattr(verify, "PARALLEL_FROM", 0)
-    monkeypatch.setattr(verify.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
     monkeypatch.setattr(state, "SPAN", 3)
     seen: list[dict[str, int]] = []
     compare = verify.compare
@@ -52,7 +53,7 @@ def spy(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, int]]:
         # taken a range, so that both processes really share the work.
         if self.helper is not None:
             deadline = time.monotonic() + 120
-            while time.monotonic() < deadline and self.helper.poll() is None:
+            while time.monotonic() < deadline and self.helper.process.poll() is None:
                 with sqlite3.connect(self.scratch.path("claims"), timeout=60) as connection:
                     if connection.execute("SELECT next FROM counter").fetchone()[0] > 0:
                         break
@@ -124,7 +125,7 @@ def test_a_failed_helper_costs_time_not_the_answer(
     run: Run, seeded: Path, db_url: str, spy: list[dict[str, int]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _tamper(db_url, "UPDATE concessions SET quantity = 7 WHERE id = (SELECT max(id) FROM concessions)")
-    monkeypatch.setattr(verify.sys, "executable", "/bin/false")  # the helper exits 1 at once
+    monkeypatch.setattr(sys, "executable", "/bin/false")  # the helper exits 1 at once
     failed = _verify(db_url)
     assert sorted(spy[0]) == ["alone"], spy
     monkeypatch.setattr(verify, "PARALLEL_FROM", 10**12)

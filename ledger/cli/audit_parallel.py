@@ -1,32 +1,26 @@
 """The CSV and JSON Lines audit of a large ledger on two processes.
 
 The checks are independent reads, and a 2-core machine runs one Python process per core: on a ledger
-of ``PARALLEL_FROM`` journal entries or more, a second process (the *helper*: ``python -I -c`` on this
-process's import path, not multiprocessing, which would re-run the caller's main module) runs about half
-of the checks (by their weight at 1M concessions) and renders their lines into a spill file of its own,
-while this process runs the others. Every run of lines is sorted and tagged with its check's position, so
-the output is byte for byte what one process writes (``audit_lines.Rendered.chunks``).
-
-Both processes read the same moment of the ledger. PostgreSQL shares this transaction's snapshot with the
-helper (``db.export_snapshot`` / ``import_snapshot``). SQLite cannot; every change to a ledger appends a
-journal entry in the same transaction, so the helper reports the journal head it read, and when it differs
-from the head this transaction reads (a write committed in between) or the helper failed, this process
-runs the helper's checks itself, on its own snapshot. A helper costs time, never a different answer.
+of ``PARALLEL_FROM`` journal entries or more, a second process (``ops.helper``: ``python -I -c`` on this
+process's import path, on the same snapshot) runs about half of the checks (by their weight at 1M
+concessions) and renders their lines into a spill file of its own, while this process runs the others.
+Every run of lines is sorted and tagged with its check's position, so the output is byte for byte what one
+process writes (``audit_lines.Rendered.chunks``). A helper that failed or read another moment of the
+ledger is not used: this process runs its checks itself. A helper costs time, never a different answer.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ledger import db, journal
+from ledger import journal
 from ledger.audit.registry import AuditOptions, CheckInfo, each_check, load_checks
 from ledger.cli.audit_lines import LineFormat, Rendered, Run, csv_renderer, jsonl_renderer, render_checks
+from ledger.ops.helper import Helper, helper_session, worth_one
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -43,12 +37,6 @@ WEIGHTS = {
 #: Seconds this process waits for the helper once its own checks are done: past that, the helper is stopped
 #: and this process runs the helper's checks itself.
 HELPER_GRACE = 1800
-#: The helper's command (``python -I -c _BOOT FOLDER``), as ``ledger verify``'s: isolated from the environment's
-#: Python settings, it takes this process's import path from the job file, then runs :func:`helper`.
-_BOOT = (
-    "import json, sys; sys.path[:] = json.load(open(sys.argv[1] + '/job.json'))['path']; "
-    "from ledger.cli.audit_parallel import helper; helper(sys.argv[1])"
-)
 
 
 def split(checks: list[CheckInfo]) -> tuple[list[int], list[int]]:
@@ -74,45 +62,29 @@ def render(session: Session, options: AuditOptions, checks: list[CheckInfo], *, 
     with tempfile.TemporaryDirectory(prefix="ledger-audit-") as name:  # private (mode 0700)
         folder = Path(name)
         job = {
-            "url": db.url_of(session).render_as_string(hide_password=False),
-            "snapshot": db.export_snapshot(session),
             "checks": [checks[i].name for i in theirs],
             "orders": theirs,
             "as_of": options.as_of.isoformat(),
             "window": options.promise_window_days,
             "csv": csv,
-            "path": sys.path,  # the helper imports exactly the modules this process imported
         }
-        (folder / "job.json").write_text(json.dumps(job))
-        helper = subprocess.Popen(
-            [sys.executable, "-I", "-c", _BOOT, name],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        helper = Helper(session, folder, "ledger.cli.audit_parallel:helper", job)
         try:
             done = render_checks(each_check(session, options, [checks[i] for i in mine]), form, orders=mine)
-            try:
-                helper.wait(timeout=HELPER_GRACE)
-            except subprocess.TimeoutExpired:  # stuck: do without it (below)
-                helper.kill()
-                helper.wait()
-            result = _result(folder) if helper.returncode == 0 else None
-            if result is not None and tuple(result["head"]) == (head.seq, head.hash):
+            result = _result(folder) if helper.finish(head, HELPER_GRACE) else None
+            if result is not None:
                 runs = [((rank, check), Run(order, 1, start, size, _lengths(lengths)))
                         for rank, check, order, start, size, lengths in result["runs"]]  # fmt: skip
                 done.adopt((folder / "spill").open("rb"), runs, result["by_severity"], result["by_check"])
             else:  # the helper failed or read another moment of the ledger: its checks, here, on this snapshot
                 render_checks(each_check(session, options, [checks[i] for i in theirs]), form, orders=theirs, out=done)
         finally:
-            if helper.poll() is None:
-                helper.kill()
-                helper.wait()
+            helper.stop()
     return done  # (the helper's spill file stays readable once its folder is gone: it is open)
 
 
 def _worth_a_helper(head: journal.Head, checks: list[CheckInfo]) -> bool:
-    return head.seq >= PARALLEL_FROM and (os.cpu_count() or 1) > 1 and sum(c.name in WEIGHTS for c in checks) > 1
+    return worth_one(head, PARALLEL_FROM) and sum(c.name in WEIGHTS for c in checks) > 1
 
 
 def _result(folder: Path) -> dict[str, Any] | None:
@@ -130,18 +102,12 @@ def _lengths(values: list[int]) -> Any:
 
 
 def helper(folder: str) -> None:
-    """The second process: the job's checks on the same snapshot, their lines into ``spill``, where they lie
-    (and the journal head it read) into ``result.json``."""
+    """The second process: the job's checks, their lines into ``spill``, where they lie into ``result.json``."""
     import datetime as dt
 
     path = Path(folder)
-    job = json.loads((path / "job.json").read_text())
-    engine = db.make_engine(db.resolve_url(job["url"]))
-    form: LineFormat = csv_renderer() if job["csv"] else jsonl_renderer()
-    with db.session_scope(engine, write=False) as session:
-        if job["snapshot"] is not None:
-            db.import_snapshot(session, job["snapshot"])
-        head = journal.head(session)
+    with helper_session(path) as (session, job):
+        form: LineFormat = csv_renderer() if job["csv"] else jsonl_renderer()
         known = load_checks()
         options = AuditOptions(as_of=dt.date.fromisoformat(job["as_of"]), promise_window_days=int(job["window"]))
         with (path / "spill").open("w+b") as spill:
@@ -149,7 +115,6 @@ def helper(folder: str) -> None:
             render_checks(each_check(session, options, [known[n] for n in job["checks"]]), form, orders=job["orders"],
                           out=done)  # fmt: skip
     result = {
-        "head": [head.seq, head.hash],
         "runs": [
             [group[0], group[1], run.order, run.start, run.size, run.lengths.tolist()]
             for group, runs in done.runs.items()

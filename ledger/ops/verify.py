@@ -15,10 +15,7 @@ whole row pass again itself.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -28,9 +25,10 @@ from typing import cast
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
-from ledger import db, journal
+from ledger import journal
 from ledger.models import AliasJudgement, JournalEntry, Record
 from ledger.ops import rebuild, state
+from ledger.ops.helper import Helper, helper_session, worth_one
 
 #: A journal of at least this many entries has its rows hashed by two processes (when the machine has
 #: two cores): below it, starting the second process costs more than it saves.
@@ -84,7 +82,7 @@ def verify(
     """
     report = Report(journal.head(session))
     with Scratch() as scratch:
-        live = RowPass(session, scratch, report.head, parallel=rows and report.head.seq >= PARALLEL_FROM)
+        live = RowPass(session, scratch, report.head, parallel=rows)
         try:
             expected = Expected(scratch.path("expected"))
             for broken in journal.verify_chain(session, on_entry=expected.add if rows else None):
@@ -256,33 +254,20 @@ class Claims:
 
 
 class RowPass:
-    """The digests of every owner's live rows, computed by this process and, with ``parallel``, a helper.
+    """The digests of every owner's live rows, computed by this process and, with ``parallel``, a helper
+    (``ops.helper``: a second process on the same snapshot).
 
     Start it before the chain pass; :meth:`finish` (after the chain) hashes the ranges left and returns
-    the scratch files holding every digest; :meth:`stop` ends the helper whatever happened. The helper is
-    a new Python process (``python -I -c``, not multiprocessing: it must not re-run the caller's main module)
-    with its own connection; its output is discarded, its exit status and scratch files are what count.
+    the scratch files holding every digest; :meth:`stop` ends the helper whatever happened.
     """
 
     def __init__(self, session: Session, scratch: Scratch, head: journal.Head, *, parallel: bool) -> None:
         self.session, self.scratch, self.head = session, scratch, head
         self.ranges = state.ranges(session)
-        self.helper: subprocess.Popen[bytes] | None = None
-        if parallel and len(self.ranges) > 1 and (os.cpu_count() or 1) > 1:
+        self.helper: Helper | None = None
+        if parallel and len(self.ranges) > 1 and worth_one(head, PARALLEL_FROM):
             self.claims: Callable[[], int | None] = Claims(scratch.path("claims"), len(self.ranges), create=True)
-            job = {
-                "url": db.url_of(session).render_as_string(hide_password=False),
-                "snapshot": db.export_snapshot(session),
-                "ranges": self.ranges,
-                "path": sys.path,  # the helper imports exactly the modules this process imported
-            }
-            (scratch.folder / "job.json").write_text(json.dumps(job))  # in the private scratch folder (mode 0700)
-            self.helper = subprocess.Popen(
-                [sys.executable, "-I", "-c", _BOOT, str(scratch.folder)],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+            self.helper = Helper(session, scratch.folder, "ledger.ops.verify:helper", {"ranges": self.ranges})
         else:
             indexes = iter(range(len(self.ranges)))
             self.claims = lambda: next(indexes, None)
@@ -294,11 +279,7 @@ class RowPass:
         mine.close()
         if self.helper is None:
             return [self.scratch.path("live0")]
-        try:
-            self.helper.wait(timeout=HELPER_GRACE)
-        except subprocess.TimeoutExpired:  # stuck: do without it
-            self.stop()
-        if self.helper.returncode == 0 and _helper_saw(self.scratch.path("live1")) == (self.head.seq, self.head.hash):
+        if self.helper.finish(self.head, HELPER_GRACE):
             return [self.scratch.path("live0"), self.scratch.path("live1")]
         # The helper failed, or read another moment of the ledger (a write committed in between, on
         # SQLite): hash every range here, on this transaction's snapshot.
@@ -311,53 +292,25 @@ class RowPass:
     def stop(self) -> None:
         if isinstance(self.claims, Claims):
             self.claims.close()
-        if self.helper is not None and self.helper.poll() is None:
-            self.helper.kill()
-            self.helper.wait()
+        if self.helper is not None:
+            self.helper.stop()
 
 
 #: Seconds the main process waits for the helper once it has no range left to take (a range takes well
 #: under a second): past that, the helper is stopped and the main process hashes every range itself.
 HELPER_GRACE = 300
 
-#: The helper's command (``python -I -c _BOOT FOLDER``): isolated from the environment's Python settings,
-#: it takes this process's import path from the job file, then runs :func:`helper`.
-_BOOT = (
-    "import json, sys; sys.path[:] = json.load(open(sys.argv[1] + '/job.json'))['path']; "
-    "from ledger.ops.verify import helper; helper(sys.argv[1])"
-)
-
 
 def helper(folder: str) -> None:
-    """The second process of a row pass: its own connection, the same snapshot, ranges from the claims."""
+    """The second process of a row pass: ranges from the claims, their digests into ``live1``."""
     scratch = Path(folder)
-    job = json.loads((scratch / "job.json").read_text())
-    ranges = [(str(kind), int(low), int(high)) for kind, low, high in job["ranges"]]
-    engine = db.make_engine(db.resolve_url(job["url"]))
-    with db.session_scope(engine, write=False) as session:
-        if job["snapshot"] is not None:
-            db.import_snapshot(session, job["snapshot"])
+    with helper_session(scratch) as (session, job):
+        ranges = [(str(kind), int(low), int(high)) for kind, low, high in job["ranges"]]
         live = Live(scratch / "live1.db")
-        head = journal.head(session)
-        live.db.execute("CREATE TABLE seen (seq INTEGER, hash TEXT)")
-        live.db.execute("INSERT INTO seen VALUES (?, ?)", (head.seq, head.hash))
         claims = Claims(scratch / "claims.db", len(ranges))
         _take_ranges(session, ranges, claims, live)
         claims.close()
         live.close()
-
-
-def _helper_saw(path: Path) -> tuple[int, str] | None:
-    """The journal head the helper read (None when it wrote none)."""
-    try:
-        connection = sqlite3.connect(path)
-        try:
-            row = connection.execute("SELECT seq, hash FROM seen").fetchone()
-        finally:
-            connection.close()
-    except sqlite3.Error:
-        return None
-    return None if row is None else (int(row[0]), str(row[1]))
 
 
 _COMPARE = """
