@@ -50,7 +50,7 @@ def spy(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, int]]:
 
     def after_the_helper_took_a_range(self: verify.RowPass) -> list[Path]:
         # The main process's chain is done in milliseconds here: wait until the helper has started and
-        # taken a range, so that both processes really share the work.
+        # taken a range, so that the helper really takes part.
         if self.helper is not None:
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline and self.helper.process.poll() is None:
@@ -89,7 +89,9 @@ def test_two_processes_find_what_one_finds(
     )
     shared = _verify(db_url)
     assert len(spy) == 1 and sorted(spy[0]) == ["live0", "live1"], spy
-    assert all(count > 0 for count in spy[0].values()), spy  # both processes hashed some owners
+    # The helper hashed owners (how many each process takes is up to scheduling: on a ledger this small the
+    # helper can take every range before this process asks for one).
+    assert spy[0]["live1"] > 0, spy
     monkeypatch.setattr(verify, "PARALLEL_FROM", 10**12)
     alone = _verify(db_url)
     assert sorted(spy[1]) == ["live0"]
