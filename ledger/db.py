@@ -490,15 +490,21 @@ def read_sqlite(db: str | None) -> sqlite3.Connection | None:
         connection = sqlite3.connect(uri, uri=True, timeout=busy_timeout_ms() / 1000, isolation_level=None)
     except sqlite3.Error:
         return None
+    return connection if _at_our_schema(connection, "BEGIN", sqlite3.Error) else None
+
+
+def _at_our_schema(connection: Any, begin: str, errors: type[Exception]) -> bool:
+    """Start a fast read's transaction with ``begin``; True when the ledger is at the schema this code knows.
+    Otherwise the connection is closed (the caller then takes the general path, which says what is wrong)."""
     try:
-        connection.execute("BEGIN")
+        connection.execute(begin)
         revision = connection.execute("SELECT version_num FROM alembic_version").fetchone()
-    except sqlite3.Error:
+    except errors:
         revision = None
     if revision is None or revision[0] != SCHEMA_REVISIONS[-1]:
         connection.close()
-        return None
-    return connection
+        return False
+    return True
 
 
 #: The ``postgresql+psycopg://`` URLs ``read_postgresql`` opens without SQLAlchemy: user, password, one host
@@ -551,15 +557,8 @@ def read_postgresql(db: str | None) -> Any | None:
         connection = psycopg.connect(**arguments)
     except psycopg.Error:
         return None
-    try:
-        connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        revision = connection.execute("SELECT version_num FROM alembic_version").fetchone()
-    except psycopg.Error:
-        revision = None
-    if revision is None or revision[0] != SCHEMA_REVISIONS[-1]:
-        connection.close()
-        return None
-    return connection
+    begin = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+    return connection if _at_our_schema(connection, begin, psycopg.Error) else None
 
 
 def read_connection(db: str | None) -> tuple[Any, tuple[type[Exception], ...]] | None:

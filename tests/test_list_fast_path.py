@@ -142,25 +142,26 @@ def test_every_concession_and_retracted_record_is_compared(ledger: Path) -> None
     assert any(r["counterparts"] for r in rows) and any(r["citations"] for r in rows)
 
 
+#: Command lines of `ledger list` whose output both routes must print alike (the PostgreSQL test uses them too).
+LIST_ARGS = [
+    [],
+    ["--limit", "7"],
+    ["--all", "--unpaired"],
+    ["--status", "delivered", "--since", "2020-06"],
+    ["--until", "2021", "--kind", "prisoner_release"],
+    ["--giver", "by"],
+    ["--giver", "nobody-at-all"],
+    ["--since", "not a date"],
+]
+
+
 def _listing(path: Path, args: list[str]) -> tuple[int, str, str]:
     result = CliRunner().invoke(app, ["--db", str(path), "list", *args])
     return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.mark.parametrize("fmt", [f.value for f in OutputFormat])
-@pytest.mark.parametrize(
-    "args",
-    [
-        [],
-        ["--limit", "7"],
-        ["--all", "--unpaired"],
-        ["--status", "delivered", "--since", "2020-06"],
-        ["--until", "2021", "--kind", "prisoner_release"],
-        ["--giver", "by"],
-        ["--giver", "nobody-at-all"],
-        ["--since", "not a date"],
-    ],
-)
+@pytest.mark.parametrize("args", LIST_ARGS)
 def test_cli_output_is_the_same_on_both_paths(
     ledger: Path, args: list[str], fmt: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

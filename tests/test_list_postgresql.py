@@ -24,7 +24,7 @@ from ledger.cli.render import OutputFormat
 from ledger.db import SCHEMA_REVISIONS, psycopg_arguments, read_connection, read_postgresql
 from ledger.ops import concession_list
 from tests.pg import PgServer
-from tests.test_list_fast_path import _general, build_ledger, filters
+from tests.test_list_fast_path import LIST_ARGS, _general, build_ledger, filters
 
 
 @pytest.fixture(scope="module")
@@ -90,19 +90,7 @@ def test_every_concession_and_retracted_record_is_compared(pg_ledger: str) -> No
 
 
 @pytest.mark.parametrize("fmt", [f.value for f in OutputFormat])
-@pytest.mark.parametrize(
-    "args",
-    [
-        [],
-        ["--limit", "7"],
-        ["--all", "--unpaired"],
-        ["--status", "delivered", "--since", "2020-06"],
-        ["--until", "2021", "--kind", "prisoner_release"],
-        ["--giver", "by"],
-        ["--giver", "nobody-at-all"],
-        ["--since", "not a date"],
-    ],
-)
+@pytest.mark.parametrize("args", LIST_ARGS)
 def test_cli_output_is_the_same_on_both_routes(
     pg_ledger: str, args: list[str], fmt: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

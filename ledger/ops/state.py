@@ -118,19 +118,16 @@ def _rows(session: Session, owners: Iterable[Owner]) -> Iterator[tuple[int, byte
         stmt = stmt.where(owner.in_(sorted(keys)))
         base = _KINDS.index(kind) << _ID_BITS
         # The few rows of the owners just written: a cached statement with bound keys.
-        batches = [[tuple(row) for row in session.connection().execute(stmt)]]
-        streams.append(_tagged(batches, base, owner_index, position, table.name))
+        rows = [tuple(row) for row in session.connection().execute(stmt)]
+        streams.append(_tagged(rows, base, owner_index, position, table.name))
     return heapq.merge(*streams)
 
 
 def _tagged(
-    batches: Iterable[list[tuple[Any, ...]]], base: int, owner_index: int, position: int, name: str
-) -> Iterator[tuple[int, bytes]]:
-    # Integer sort keys: cheap to merge.
-    for rows in batches:
-        yield from [
-            (((base | row[owner_index]) << _TABLE_BITS) | position, f"{name}{row!r}\n".encode()) for row in rows
-        ]
+    rows: list[tuple[Any, ...]], base: int, owner_index: int, position: int, name: str
+) -> list[tuple[int, bytes]]:
+    """Each row with its integer sort key (owner kind, owner, table: cheap to merge) and its text."""
+    return [(((base | row[owner_index]) << _TABLE_BITS) | position, f"{name}{row!r}\n".encode()) for row in rows]
 
 
 def _wanted(session: Session, owners: Iterable[Owner]) -> dict[str, set[int]]:

@@ -82,7 +82,7 @@ def verify(
     """
     report = Report(journal.head(session))
     with Scratch() as scratch:
-        live = RowPass(session, scratch, report.head, parallel=rows)
+        live = RowPass(session, scratch, report.head) if rows else None
         try:
             expected = Expected(scratch.path("expected"))
             for broken in journal.verify_chain(session, on_entry=expected.add if rows else None):
@@ -100,13 +100,15 @@ def verify(
                 report.undigested = expected.undigested
                 if not expected.undigested:
                     report.rows_checked = True
+                    assert live is not None
                     report.problems.extend(compare(session, scratch, live.finish(), hint=not replay))
                 elif replay_limit is not None and report.head.seq > replay_limit and not replay:
                     report.replay_skipped = True
                 else:
                     replay = True
         finally:
-            live.stop()
+            if live is not None:
+                live.stop()
     if replay:
         report.replayed = True
         for difference in rebuild.check(session):
@@ -254,18 +256,18 @@ class Claims:
 
 
 class RowPass:
-    """The digests of every owner's live rows, computed by this process and, with ``parallel``, a helper
+    """The digests of every owner's live rows, computed by this process and, for a long journal, a helper
     (``ops.helper``: a second process on the same snapshot).
 
     Start it before the chain pass; :meth:`finish` (after the chain) hashes the ranges left and returns
     the scratch files holding every digest; :meth:`stop` ends the helper whatever happened.
     """
 
-    def __init__(self, session: Session, scratch: Scratch, head: journal.Head, *, parallel: bool) -> None:
+    def __init__(self, session: Session, scratch: Scratch, head: journal.Head) -> None:
         self.session, self.scratch, self.head = session, scratch, head
         self.ranges = state.ranges(session)
         self.helper: Helper | None = None
-        if parallel and len(self.ranges) > 1 and worth_one(head, PARALLEL_FROM):
+        if len(self.ranges) > 1 and worth_one(head, PARALLEL_FROM):
             self.claims: Callable[[], int | None] = Claims(scratch.path("claims"), len(self.ranges), create=True)
             self.helper = Helper(session, scratch.folder, "ledger.ops.verify:helper", {"ranges": self.ranges})
         else:
