@@ -112,12 +112,12 @@ def test_the_raw_loader_chain_verifies_with_the_ledgers_own_hash(bench: tuple[di
 
 
 def test_realistic_dates_cite_sources_published_after_the_event() -> None:
-    """``--realistic-dates``: a concession cites sources published on or after its event (when a later one
-    exists), and the default ledger is not changed by the option's existence (same records, same order)."""
+    """By default (``--realistic-dates`` is a no-op) a concession cites sources published on or after its event
+    (when a later one exists); ``--independent-dates`` (``realistic=False``) draws another ledger."""
     sys.path.insert(0, str(ROOT / "bench"))
     import generate
 
-    realistic = list(generate.records(400, realistic=True))
+    realistic = list(generate.records(400))
     published = {r["id"]: generate._first_day(r.get("published")) for r in realistic if r["type"] == "source"}
     days = [day for day in published.values() if day is not None]
     checked = 0
@@ -130,5 +130,16 @@ def test_realistic_dates_cite_sources_published_after_the_event() -> None:
             assert day is not None and day >= event, (record["id"], citation["source"])
             checked += 1
     assert checked > 100
-    assert list(generate.records(50)) == list(generate.records(50, realistic=False))
-    assert list(generate.records(50)) != list(generate.records(50, realistic=True))
+    assert list(generate.records(50)) == list(generate.records(50, realistic=True))
+    assert list(generate.records(50)) != list(generate.records(50, realistic=False))
+
+
+def test_date_options_of_the_benchmark() -> None:
+    """Realistic dates are the default; ``--realistic-dates`` is still accepted; ``--independent-dates`` asks
+    for the independent draw of the figures before the fifth session."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import run
+
+    assert not run.parse(["--quick"]).independent_dates
+    assert not run.parse(["--quick", "--realistic-dates"]).independent_dates
+    assert run.parse(["--quick", "--independent-dates"]).independent_dates
