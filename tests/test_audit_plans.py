@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from ledger.audit.registry import AuditOptions, load_checks
 from ledger.db import make_engine, resolve_url, session_scope
@@ -51,26 +49,32 @@ def nested_scans(plan: list[tuple[int, int, str]]) -> list[str]:
 
 
 def _plans_of_checks(path: Path) -> dict[str, list[tuple[str, list[tuple[int, int, str]]]]]:
-    """Check name -> (statement, plan) of every SELECT it ran on the ledger at ``path``."""
+    """Check name -> (statement, plan) of every SELECT it ran on the ledger at ``path``: through SQLAlchemy or
+    straight on the driver's cursor (``db.driver_batches``), so statements are captured by the connection's
+    trace callback (their values written in) and explained once the check is done."""
     url = resolve_url(str(path))
     engine = make_engine(url)
-    seen: list[tuple[str, list[tuple[int, int, str]]]] = []
+    seen: list[str] = []
 
-    def explain(_conn: Any, cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
+    def trace(statement: str) -> None:
         if statement.lstrip().upper().startswith(("SELECT", "WITH")):
-            rows = cursor.connection.execute(f"EXPLAIN QUERY PLAN {statement}", parameters).fetchall()
-            seen.append((statement, [(int(r[0]), int(r[1]), str(r[3])) for r in rows]))
+            seen.append(statement)
 
-    event.listen(engine, "before_cursor_execute", explain)
     plans: dict[str, list[tuple[str, list[tuple[int, int, str]]]]] = {}
     try:
         with session_scope(engine, write=False, url=url) as session:
+            driver = session.connection().connection.driver_connection
+            driver.set_trace_callback(trace)
             for name, info in sorted(load_checks().items()):
                 if name in NOT_PLANNED or name.startswith("plugin:"):
                     continue
                 seen.clear()
                 list(info.fn(session, AuditOptions(as_of=dt.date(2026, 1, 1))))
-                plans[name] = list(seen)
+                driver.set_trace_callback(None)
+                plans[name] = [(statement, [(int(r[0]), int(r[1]), str(r[3])) for r in
+                                            driver.execute(f"EXPLAIN QUERY PLAN {statement}").fetchall()])
+                               for statement in seen]  # fmt: skip
+                driver.set_trace_callback(trace)
     finally:
         engine.dispose()
     return plans

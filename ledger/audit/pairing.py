@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import String, and_, case, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
+from ledger import db
 from ledger.audit.registry import AuditOptions, Finding, Severity, check, new_finding
 from ledger.domain import RecordType, Status
 from ledger.models import Concession, Exchange, ExchangeMember, ExchangeSide, Party, Record
@@ -24,14 +25,15 @@ def unpaired(session: Session, _options: AuditOptions) -> list[Finding]:
     only considered, warning otherwise."""
     in_exchange = select(_MEMBERS.c.id).where(_MEMBERS.c.concession_id == _C.c.id).exists()
     status = type_coerce(_C.c.status, String)  # the stored value: no enum object per row
-    rows = session.execute(
+    rows = db.driver_rows(  # the driver's tuples; no ORDER BY: one finding per concession, the audit sorts them
+        session,
         select(_R.c.slug, _C.c.summary, status, _P.c.name)
         .select_from(_C)
         .join(_R, _R.c.id == _C.c.id)
         .join(_P, _P.c.id == _C.c.giver_id)
-        .where(_R.c.type == RecordType.CONCESSION, _R.c.retracted.is_(False), ~in_exchange)
-        .order_by(_R.c.slug)
-    ).all()  # the type test lets SQLite read the concessions through ix_records_type, not every record by ID
+        .where(_R.c.type == RecordType.CONCESSION, _R.c.retracted.is_(False), ~in_exchange),
+        {},
+    )  # the type test lets SQLite read the concessions through ix_records_type, not every record by ID
     considered, info, warning = Status.CONSIDERED.value, Severity.INFO, Severity.WARNING
     shown = {s.value: s.value.replace("_", " ") for s in Status}
     details = {s.value: {"status": s.value} for s in Status}  # shared by the findings (read-only, see Finding)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import String, func, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 
+from ledger import db
 from ledger.audit.labels import named
 from ledger.audit.registry import AuditOptions, Finding, Severity, check, new_finding
 from ledger.domain import RecordType
@@ -30,11 +31,13 @@ def unsourced(session: Session, _options: AuditOptions) -> list[Finding]:
         .where(citations.c.record_id == Record.id, cited.retracted.is_(False))
         .exists()
     )
-    rows = session.execute(
-        select(_text(Record.type), Record.slug)
-        .where(Record.type.in_(CITABLE), Record.retracted.is_(False), ~has_citation)
-        .order_by(Record.type, Record.slug)
-    ).all()
+    rows = db.driver_rows(  # the driver's tuples; no ORDER BY: one finding per record, the audit sorts them
+        session,
+        select(_text(Record.type), Record.slug).where(
+            Record.type.in_(CITABLE), Record.retracted.is_(False), ~has_citation
+        ),
+        {},
+    )
     nouns = {t.value: t.value.replace("_", " ") for t in CITABLE}
     warning = Severity.WARNING
     return [
@@ -172,7 +175,7 @@ def single_origin(session: Session, _options: AuditOptions) -> list[Finding]:
     found: list[Finding] = []
     add = found.append
     deferred: list[tuple[Any, ...]] = []  # three or more different sources: read once every row is seen
-    for batch in session.execute(_single_origin_statement()).partitions(10_000):  # batches, not all at once
+    for batch in db.driver_batches(session, _single_origin_statement()):  # batches, not all at once
         for row in batch:
             _id, record_type, slug, count, first, last, label = row
             if first == last:  # one source, however many times cited

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from ledger import db
 from ledger.audit.dates import Dated, contradiction, dated, day_text
 from ledger.audit.registry import AuditOptions, Finding, Severity, check, new_finding
 from ledger.domain import OPEN_PROMISES, LinkBasis, Precision, RecordType, Status
@@ -95,8 +96,8 @@ _CERTAINTY = {Severity.ERROR: "is", Severity.INFO: "may be"}
 
 
 def _rows(session: Session, statement: Any) -> Iterator[Any]:
-    """The statement's rows, fetched in batches (one driver call per batch, not per row)."""
-    for batch in session.execute(statement).partitions(10_000):
+    """The statement's rows, fetched in batches (one driver call per batch, not per row) as the driver's tuples."""
+    for batch in db.driver_batches(session, statement):
         yield from batch
 
 

@@ -132,22 +132,26 @@ def _csv_fast_render(details: Callable[[Any], str]) -> Callable[[list[Finding]],
 
     def render(findings: list[Finding]) -> list[str]:
         prefixes: dict[tuple[Severity, str, str | None], str] = {}
+        cells: dict[int, str] = {}  # id(details) -> its cell: checks share one details object among many findings
         lines: list[str] = []
         add = lines.append
         for f in findings:
             head = prefixes.get((f.severity, f.check, f.record_type))
             if head is None:
                 head = prefixes[(f.severity, f.check, f.record_type)] = prefix(f)
-            record, message, text = f.record_id or "", f.message, details(f.details)
+            record, message, text = f.record_id or "", f.message, cells.get(id(f.details))
             if record[:1] in unsafe:
                 record = "'" + record
             if message[:1] in unsafe:
                 message = "'" + message
-            # _csv_cell, inlined (three cells of every finding): the details hold quotes unless empty
-            if '"' in text:
-                text = '"' + text.replace('"', '""') + '"'
-            elif "," in text:  # details that are not a dictionary, such as a list of numbers
-                text = '"' + text + '"'
+            if text is None:  # (the findings hold their details while this runs: an id names one object)
+                text = details(f.details)
+                # _csv_cell, inlined (three cells of every finding): the details hold quotes unless empty
+                if '"' in text:
+                    text = '"' + text.replace('"', '""') + '"'
+                elif "," in text:  # details that are not a dictionary, such as a list of numbers
+                    text = '"' + text + '"'
+                cells[id(f.details)] = text
             if '"' in message or "," in message or "\n" in message:
                 message = cell(message)
             if '"' in record or "," in record or "\n" in record:
@@ -208,6 +212,7 @@ def jsonl_renderer(*, general: bool = False) -> LineFormat:
 
     def render(findings: list[Finding]) -> list[str]:
         prefixes: dict[tuple[Severity, str, str | None], str] = {}
+        encoded: dict[int, str] = {}  # id(details) -> its JSON (see the CSV form)
         lines: list[str] = []
         add, text = lines.append, encode_basestring
         for f in findings:
@@ -217,9 +222,12 @@ def jsonl_renderer(*, general: bool = False) -> LineFormat:
                     {"severity": f.severity, "check": f.check, "record_type": f.record_type}
                 )[:-1]  # without its closing brace
             record, message = f.record_id, f.message  # (anything but text, such as None, as the encoder writes it)
+            found = encoded.get(id(f.details))
+            if found is None:
+                found = encoded[id(f.details)] = encode(f.details)
             add(
                 f'{head}, "record": {text(record) if record.__class__ is str else encode(record)}, "message": '
-                f'{text(message) if message.__class__ is str else encode(message)}, "details": {encode(f.details)}}}\n'
+                f'{text(message) if message.__class__ is str else encode(message)}, "details": {found}}}\n'
             )
         return lines
 
