@@ -17,7 +17,7 @@ from ledger.audit import registry
 from ledger.audit.names import Name, blocking_keys, candidate_pairs, likely_same, tokens
 from ledger.audit.report import md
 from ledger.audit.sourcing import origins
-from tests.audit_helpers import cite, concession, load
+from tests.audit_helpers import cite, concession, load, session_on
 from tests.conftest import ROOT, Run
 
 GOLDEN = ROOT / "tests" / "golden"
@@ -254,3 +254,30 @@ def test_seeds_audit_matches_its_golden_file(run: Run, seeded: Path, fmt: str) -
         golden.write_text(result.stdout, encoding="utf-8")
     assert golden.exists(), f"{golden} is missing: run the tests once with LEDGER_UPDATE_GOLDEN=1 and review it"
     assert result.stdout == golden.read_text(encoding="utf-8"), f"regenerate with LEDGER_UPDATE_GOLDEN=1: {golden}"
+
+
+def test_driver_batches_read_what_sqlalchemy_reads(db_url: str, seeded: Path) -> None:
+    """The checks read their large statements from the driver's cursor (``db.driver_batches``): an IN list of
+    enum members, enum and boolean comparisons and text columns give the rows SQLAlchemy's result gives, in
+    batches of the size asked for, on both backends."""
+    from sqlalchemy import String, select, type_coerce
+
+    from ledger.db import driver_batches
+    from ledger.domain import OPEN_PROMISES, RecordType, Status
+    from ledger.models import Concession, Record
+
+    c, r = Concession.__table__, Record.__table__
+    statement = (
+        select(r.c.id, r.c.slug, type_coerce(c.c.status, String), c.c.summary)
+        .select_from(c)
+        .join(r, r.c.id == c.c.id)
+        .where(r.c.type == RecordType.CONCESSION, r.c.retracted.is_(False),
+               c.c.status.in_([*OPEN_PROMISES, Status.DELIVERED]))
+        .order_by(r.c.id)
+    )  # fmt: skip
+    with session_on(db_url) as session:
+        expected = [tuple(row) for row in session.execute(statement)]
+        batches = list(driver_batches(session, statement, size=2))
+    assert len(expected) > 2 and {row[2] for row in expected} >= {"delivered"}
+    assert [row for batch in batches for row in batch] == expected
+    assert all(len(batch) == 2 for batch in batches[:-1])
