@@ -6,7 +6,9 @@ entry point. A check that raises becomes one ``error`` finding naming it; the ot
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import partial
@@ -139,7 +141,25 @@ def each_check(session: Session, options: AuditOptions, checks: list[CheckInfo])
         yield found
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Run the block with Python's cyclic garbage collector off (as it was, after).
+
+    An audit keeps up to millions of findings alive at once (tuples of text: no reference cycles), and each
+    of the collector's passes over the older generations walks every one of them again: about a sixth of
+    the audit's CPU at 100,000 concessions, more as the ledger grows. What the block leaves in cycles is
+    collected once it is switched back on."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def run_audit(session: Session, options: AuditOptions, checks: list[CheckInfo]) -> list[Finding]:
     """Run the checks and return their findings, sorted; a crashing check becomes an error finding."""
-    findings = [f for found in each_check(session, options, checks) for f in found]
-    return sorted(findings, key=Finding.sort_key)
+    with collector_paused():
+        findings = [f for found in each_check(session, options, checks) for f in found]
+        return sorted(findings, key=Finding.sort_key)

@@ -23,7 +23,7 @@ from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-
 from operator import itemgetter
 from typing import IO, Any, NamedTuple
 
-from ledger.audit.registry import SEVERITY_RANK, Finding, Severity
+from ledger.audit.registry import SEVERITY_RANK, Finding, Severity, collector_paused
 from ledger.io.writers import FORMULA_START
 
 #: The columns of the CSV form, in order (report.COLUMNS).
@@ -333,16 +333,17 @@ def render_checks(
     (by default 0, 1, 2...). Each group's findings are sorted and let go ``batch`` at a time as they are
     rendered."""
     out, rank = out if out is not None else Rendered(form.key_of), SEVERITY_RANK
-    for order, found in zip(itertools.count() if orders is None else orders, batches, strict=False):
-        groups: dict[tuple[int, str], list[Finding]] = defaultdict(list)
-        for f in found:
-            groups[(rank[f.severity], f.check)].append(f)
-        found.clear()  # the caller's list: each group's findings go as they are rendered
-        for group in list(groups):
-            findings = _sorted(groups.pop(group))  # the unsorted list goes: the sorted one is let go batch by batch
-            out.by_severity[findings[0].severity] += len(findings)
-            out.by_check[group[1]] += len(findings)
-            out.add(group, _rendered(findings, form.render, batch), order)
+    with collector_paused():  # (the checks run as ``batches`` is read)
+        for order, found in zip(itertools.count() if orders is None else orders, batches, strict=False):
+            groups: dict[tuple[int, str], list[Finding]] = defaultdict(list)
+            for f in found:
+                groups[(rank[f.severity], f.check)].append(f)
+            found.clear()  # the caller's list: each group's findings go as they are rendered
+            for group in list(groups):
+                findings = _sorted(groups.pop(group))  # the unsorted list goes: the sorted one goes batch by batch
+                out.by_severity[findings[0].severity] += len(findings)
+                out.by_check[group[1]] += len(findings)
+                out.add(group, _rendered(findings, form.render, batch), order)
     return out
 
 
