@@ -25,7 +25,9 @@ _FINDING = st.builds(
 def _streamed(batches: list[list[Finding]], form: audit_lines.LineFormat, batch: int) -> str:
     done = audit_lines.render_checks([list(b) for b in batches], form, batch=batch)
     try:
-        return "".join(done.chunks())
+        text = "".join(done.chunks())
+        assert b"".join(done.byte_chunks()) == text.encode("utf-8")  # what `-o FILE` writes
+        return text
     finally:
         done.close()
 

@@ -119,12 +119,14 @@ def _stream(ctx: typer.Context, fmt: AuditFormat, output: Path | None, run: tupl
         done = audit_parallel.render(session, options, checks, csv=fmt is AuditFormat.CSV)
     head = [audit_lines.CSV_HEADER] if fmt is AuditFormat.CSV else []
     try:
-        chunks = itertools.chain(head, done.chunks()) if head or done.runs else iter(["\n"])
         if output is not None:
             with atomic_text(output) as handle:
-                for chunk in chunks:
-                    handle.write(chunk)
+                handle.write("".join(head) if head or done.runs else "\n")
+                handle.flush()  # then the spilled lines as bytes, copied rather than decoded and encoded again
+                for data in done.byte_chunks():
+                    handle.buffer.write(data)
         else:
+            chunks = itertools.chain(head, done.chunks()) if head or done.runs else iter(["\n"])
             for chunk in chunks:
                 typer.echo(chunk, nl=False)
     finally:

@@ -279,16 +279,21 @@ class Rendered:
         self.by_severity.update({Severity(name): count for name, count in by_severity.items()})
         self.by_check.update(by_check)
 
-    def _read(self, run: Run, chunk: int = 1 << 20) -> Iterator[str]:
+    def _bytes(self, run: Run, chunk: int = 1 << 20) -> Iterator[bytes]:
         spill, size = self.spill if run.spill == 0 else self.others[run.spill - 1], run.size
-        decoder = codecs.getincrementaldecoder("utf-8")()
         spill.seek(run.start)
         while size > 0:
             data = spill.read(min(chunk, size))
-            size -= len(data)
-            yield decoder.decode(data, final=size <= 0 or not data)
             if not data:
                 return
+            size -= len(data)
+            yield data
+
+    def _read(self, run: Run) -> Iterator[str]:
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        for data in self._bytes(run):
+            yield decoder.decode(data)
+        yield decoder.decode(b"", final=True)
 
     def chunks(self) -> Iterator[str]:
         """The text of every line in the audit's order, in pieces of about a megabyte; a group filled by more
@@ -301,6 +306,17 @@ class Rendered:
                 continue
             merged = heapq.merge(*(self._keyed(run) for run in runs), key=_first)
             yield "".join(line for _key, line in merged)
+
+    def byte_chunks(self) -> Iterator[bytes]:
+        """``chunks``, encoded as UTF-8: a group of one run is copied from the spill file as it lies there (no
+        decoding and encoding again of most of the output)."""
+        for group in sorted(self.runs):
+            runs = sorted(self.runs[group], key=_first)
+            if len(runs) == 1:
+                yield from self._bytes(runs[0])
+                continue
+            merged = heapq.merge(*(self._keyed(run) for run in runs), key=_first)
+            yield "".join(line for _key, line in merged).encode("utf-8")
 
     def _keyed(self, run: Run) -> Iterator[tuple[Key, str]]:
         text, at = "".join(self._read(run)), 0
