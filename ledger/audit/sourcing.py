@@ -39,9 +39,9 @@ def unsourced(session: Session, _options: AuditOptions) -> list[Finding]:
         {},
     )
     nouns = {t.value: t.value.replace("_", " ") for t in CITABLE}
-    warning = Severity.WARNING
+    warning, none = Severity.WARNING, Finding._field_defaults["details"]  # the one shared empty dictionary
     return [
-        new_finding(("unsourced", warning, record_type, slug, f"the {nouns[record_type]} {slug} cites no source", {}))
+        new_finding(("unsourced", warning, record_type, slug, f"the {nouns[record_type]} {slug} cites no source", none))
         for record_type, slug in rows
     ]
 
