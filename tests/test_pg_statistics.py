@@ -78,3 +78,20 @@ def test_a_failed_analyze_does_not_fail_the_committed_import(
     assert not any(_analyzed(db_url).values())
     listed = run("list", "--format", "csv")
     assert listed.exit_code == 0 and "c-29" in listed.stdout
+
+
+@pytest.mark.usefixtures("on_postgresql")
+def test_a_streamed_import_plans_each_statement_for_its_own_parameters(ledger_db: Path, db_url: str) -> None:
+    """A generic plan made while the tables were small would scan them for each batch of a thousand IDs."""
+    from ledger.db import make_engine, prepare_bulk_load, resolve_url, session_scope
+
+    url = resolve_url(db_url)
+    engine = make_engine(url)
+    try:
+        with session_scope(engine, write=True, url=url, dry_run=True) as session:
+            prepare_bulk_load(session)
+            assert session.execute(text("SHOW plan_cache_mode")).scalar_one() == "force_custom_plan"
+        with session_scope(engine, write=False, url=url) as session:  # SET LOCAL: that transaction only
+            assert session.execute(text("SHOW plan_cache_mode")).scalar_one() == "auto"
+    finally:
+        engine.dispose()
