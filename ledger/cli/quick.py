@@ -11,8 +11,9 @@ library), this module parses the command line itself and runs the same code the 
 (``ledger.ops.concession_list``, ``ledger.db.query_without_sqlalchemy``, ``ledger.cli.render``). Anything
 else (``--help``, ``--debug``, an unknown or repeated option, a value Typer would convert or refuse, a
 ledger the fast path cannot read exactly) goes to the Typer app untouched, so its parsing, messages and
-exit codes stay Typer's. ``tests/test_cli_quick.py`` checks that every command
-line this module accepts parses to the values Typer gives, and prints the same bytes and exit code.
+exit codes stay Typer's. ``tests/test_cli_quick.py`` checks that every command line this module accepts
+parses to the values Typer gives, and prints the same bytes and exit code; ``tests/test_list_postgresql.py``
+and ``tests/test_sql_postgresql.py`` compare the output on PostgreSQL.
 """
 
 from __future__ import annotations
