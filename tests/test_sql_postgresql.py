@@ -355,6 +355,7 @@ def _sqlalchemy_compiles(sql: str) -> tuple[str, list[str]]:
         ),
         ("SELECT :é1, :_x, :1", "SELECT %(é1)s, %(_x)s, %(1)s", ["é1", "_x", "1"]),
         ("SELECT $1, $$:a$$, %(a)s", "SELECT $1, $$%(a)s$$, %%(a)s", ["a"]),
+        ("SELECT :select, :" + "n" * 100, "SELECT %(select)s, %(" + "n" * 100 + ")s", ["select", "n" * 100]),
     ],
 )
 def test_parameters_are_found_where_text_finds_them(sql: str, statement: str, names: list[str]) -> None:
