@@ -20,7 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ledger.cli.app import app
-from tests.pg import PgServer, find_bin_dir
+from tests.pg import PgServer, cannot_start, find_bin_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds" / "belarus-us.yaml"
@@ -62,6 +62,9 @@ def pg_server() -> Iterator[PgServer]:
     bin_dir = find_bin_dir()
     if bin_dir is None:
         give_up("no PostgreSQL binaries (initdb, pg_ctl, postgres) on PATH or in /usr/lib/postgresql/*/bin")
+    reason = cannot_start()
+    if reason is not None:
+        give_up(f"cannot start PostgreSQL: {reason}")
     try:
         import psycopg  # noqa: F401
     except ImportError:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -31,6 +32,26 @@ def find_bin_dir() -> Path | None:
     for directory in candidates:
         if all((directory / name).exists() for name in ("initdb", "pg_ctl", "postgres")):
             return directory
+    return None
+
+
+def _runuser() -> str | None:
+    """``runuser``, which lives in sbin: a user's PATH often lacks it."""
+    sbin = (p for p in ("/usr/sbin/runuser", "/sbin/runuser") if Path(p).exists())
+    return shutil.which("runuser") or next(sbin, None)
+
+
+def cannot_start() -> str | None:
+    """Why no server can be started here (None when one can): PostgreSQL refuses to run as root, so root
+    needs the ``postgres`` operating-system user and ``runuser`` to run it as that user."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        pwd.getpwnam(SUPERUSER)
+    except KeyError:
+        return f"running as root, and there is no {SUPERUSER!r} operating-system user to run the server as"
+    if _runuser() is None:
+        return "running as root, and runuser (to run the server as postgres) is not in PATH, /usr/sbin or /sbin"
     return None
 
 
@@ -55,7 +76,7 @@ class PgServer:
 
     def _as_server_user(self, *args: str) -> list[str]:
         if os.geteuid() == 0:
-            return ["runuser", "-u", SUPERUSER, "--", *args]
+            return [_runuser() or "runuser", "-u", SUPERUSER, "--", *args]
         return list(args)
 
     def start(self, attempts: int = 3) -> PgServer:
