@@ -406,6 +406,9 @@ def load_file(database: str, path: str) -> int:
         if style == "format":
             _advance_sequences(connection)
         connection.commit() if style == "format" else connection.execute("COMMIT")
+        if style == "format":  # as `ledger import` does after a streamed load: fresh planner statistics
+            connection.autocommit = True
+            connection.execute("ANALYZE")
     finally:
         connection.close()
     return count

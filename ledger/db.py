@@ -229,8 +229,35 @@ def session_scope(engine: Engine, *, write: bool, url: URL | None = None, dry_ru
                 session.rollback()
             else:
                 session.commit()
+                if session.info.get(_ANALYZE_AFTER_COMMIT):
+                    _analyze(engine)
     finally:
         session.close()
+
+
+#: ``session.info`` key: the transaction bulk-loaded rows, so the planner's statistics are refreshed after it.
+_ANALYZE_AFTER_COMMIT = "ledger_analyze_after_commit"
+
+
+def _analyze(engine: Engine) -> None:
+    """PostgreSQL: ``ANALYZE`` the ledger's tables, in a transaction of its own once the import committed.
+
+    Autovacuum would do it about a minute later; until then the planner sees the tables as they were
+    before the import (empty, after a first load) and picks plans that cost the next commands seconds
+    at 100,000 records (the `one-sided` audit check: 2.9 s instead of 0.3 s). Statistics only speed
+    queries up, so a failure here (no privilege on a table, a dropped connection) is not the import's:
+    the data is committed, and autovacuum will still come.
+    """
+    from sqlalchemy import exc as sa_exc
+
+    from ledger.models import Base
+
+    names = ", ".join(engine.dialect.identifier_preparer.format_table(t) for t in Base.metadata.sorted_tables)
+    try:
+        with engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(f"ANALYZE {names}")
+    except sa_exc.DBAPIError:
+        pass
 
 
 def _begin(engine: Engine, *, write: bool) -> Session:
@@ -783,11 +810,21 @@ BULK_CACHE_KIB = 32_768
 
 
 def prepare_bulk_load(session: Session) -> None:
-    """Connection settings for a streaming import in this transaction (SQLite: a bigger page cache)."""
+    """Settings for a streaming import in this transaction: SQLite, a bigger page cache. PostgreSQL: a plan
+    per execution, and fresh planner statistics once it commits (see ``_analyze``).
+
+    psycopg prepares a statement the fifth time it runs, and from then on the server may keep one generic
+    plan for it, made while the import's tables were still small: a sequential scan that compares every
+    row with each of a thousand parameters (``id IN (...)`` of a batch), which the tables outgrow. At
+    100,000 concessions those statements took 1.2 to 1.5 s each, about 50 s of an import of 173 s.
+    """
     from sqlalchemy import text
 
     if session.get_bind().dialect.name == "sqlite":
         session.execute(text(f"PRAGMA cache_size=-{BULK_CACHE_KIB}"))
+    else:
+        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+        session.info[_ANALYZE_AFTER_COMMIT] = True
 
 
 def reserve_ids(session: Session, table: Table, count: int) -> list[int]:
