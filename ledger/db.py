@@ -14,7 +14,7 @@ import re
 import sqlite3
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from enum import Enum
 from functools import cache, lru_cache
 from pathlib import Path
@@ -567,6 +567,10 @@ def psycopg_arguments(db: str | None) -> dict[str, Any] | None:
     return arguments
 
 
+#: The first statement of a PostgreSQL read without SQLAlchemy, and of ``ledger sql``'s (as ``_begin`` reads).
+_PG_READ_ONLY = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+
+
 def read_postgresql(db: str | None) -> Any | None:
     """A psycopg connection to the PostgreSQL ledger ``--db`` names, inside one REPEATABLE READ, READ ONLY
     transaction (as ``session_scope`` reads), when it is a ledger at the schema this code knows.
@@ -585,8 +589,7 @@ def read_postgresql(db: str | None) -> Any | None:
         connection = psycopg.connect(**arguments)
     except psycopg.Error:
         return None
-    begin = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
-    return connection if _at_our_schema(connection, begin, psycopg.Error) else None
+    return connection if _at_our_schema(connection, _PG_READ_ONLY, psycopg.Error) else None
 
 
 def read_connection(db: str | None) -> tuple[Any, tuple[type[Exception], ...]] | None:
@@ -643,21 +646,62 @@ def read_only_sqlite(path: str) -> sqlite3.Connection:
     return connection
 
 
-def query_read_only(
-    db: URL | str | None, sql: str, params: dict[str, Any], *, max_rows: int, seconds: float
-) -> QueryResult:
+def query_read_only(db: str | None, sql: str, params: dict[str, Any], *, max_rows: int, seconds: float) -> QueryResult:
     """Run one user query that can change nothing, with a row cap and a time limit.
 
-    ``db`` is a URL or what ``--db`` says (a SQLite file is then queried without loading SQLAlchemy).
-    SQLite: the read-only connection above, stopped by a progress handler after ``seconds``.
-    PostgreSQL: a READ ONLY transaction with a ``statement_timeout``, always rolled back.
+    ``db`` is what ``--db`` says. SQLite: the read-only connection above, stopped by a progress handler
+    after ``seconds``. PostgreSQL: one REPEATABLE READ, READ ONLY transaction with a ``statement_timeout``,
+    always rolled back; through psycopg alone when ``query_without_sqlalchemy`` can, else SQLAlchemy.
+    """
+    result = query_without_sqlalchemy(db, sql, params, max_rows=max_rows, seconds=seconds)
+    if result is not None:
+        return result
+    return _query_postgresql(resolve_url(db), sql, params, max_rows=max_rows, seconds=seconds)
+
+
+def query_without_sqlalchemy(
+    db: str | None, sql: str, params: dict[str, Any], *, max_rows: int, seconds: float
+) -> QueryResult | None:
+    """``query_read_only`` through the driver alone: ``sqlite3`` for a SQLite file, psycopg for a PostgreSQL
+    ledger ``read_postgresql`` opens; None when only SQLAlchemy can answer exactly as the general path does
+    (another kind of URL, an unreachable server, a database not at our schema, the hstore extension).
+
+    The checks of the query itself (one statement; on PostgreSQL, a value for every parameter) come
+    first, so both paths refuse the same queries with the same messages.
     """
     _refuse_many_statements(sql)
-    path = sqlite_path(db) if db is None or isinstance(db, str) else db.database if is_sqlite(db) else None
+    path = sqlite_path(db)
     if path is not None:
         return _query_sqlite(path, sql, params, max_rows=max_rows, seconds=seconds)
-    url = resolve_url(db) if db is None or isinstance(db, str) else db
-    return _query_postgresql(url, sql, params, max_rows=max_rows, seconds=seconds)
+    statement, names = pyformat_statement(sql)
+    missing = [name for name in names if name not in params]
+    if missing:
+        raise InvalidInput(
+            f"the query uses :{missing[0]} but no value was given for it", hint=f"give one with: -p {missing[0]} VALUE"
+        )
+    return _query_psycopg(db, statement, {name: params[name] for name in names}, max_rows=max_rows, seconds=seconds)
+
+
+#: How SQLAlchemy's ``text()`` finds parameters, and the ``\:`` escape it removes (``TextClause`` and
+#: ``sqlalchemy.sql.compiler``): ``:name`` anywhere, in string literals, quoted names and comments too,
+#: but not ``::cast``, ``a:b`` or ``:name:``. ``tests/test_sql_postgresql.py`` checks the result against
+#: what SQLAlchemy compiles, so a change there shows up as a failing test, not as a different answer.
+_TEXT_PARAMETER = re.compile(r"(?<![:\w\x5c]):(\w+)(?![:\w])", re.UNICODE)
+_TEXT_ESCAPE = re.compile(r"\x5c(:\w*)(?![:\w])", re.UNICODE)
+
+
+def pyformat_statement(sql: str) -> tuple[str, list[str]]:
+    """``sql`` as SQLAlchemy compiles ``text(sql)`` for psycopg, and the parameter names it uses (in order
+    of first use): every ``%`` doubled (psycopg would read it as a placeholder), each parameter
+    ``:name`` written ``%(name)s``, then ``\\:`` unescaped to ``:``."""
+    names: dict[str, None] = {}
+
+    def placeholder(found: re.Match[str]) -> str:
+        names.setdefault(found[1])
+        return f"%({found[1]})s"
+
+    statement = _TEXT_PARAMETER.sub(placeholder, sql.replace("%", "%%"))
+    return _TEXT_ESCAPE.sub(lambda found: found[1], statement), list(names)
 
 
 def _refuse_many_statements(sql: str) -> None:
@@ -687,14 +731,53 @@ def _query_sqlite(path: str, sql: str, params: dict[str, Any], *, max_rows: int,
     return QueryResult(columns, rows[:max_rows], len(rows) > max_rows)
 
 
+#: What a refused query is told about ``ledger sql``.
+_ONLY_READS = "ledger sql only reads: one SELECT (or WITH ... SELECT) statement"
+
+
 def _refusal(message: str, seconds: float) -> InvalidInput:
-    if "not authorized" in message or "prohibited" in message or "readonly" in message:
-        return InvalidInput(
-            f"refused: {message}", hint="ledger sql only reads: one SELECT (or WITH ... SELECT) statement"
-        )
-    if "interrupted" in message:
+    if any(word in message for word in ("not authorized", "prohibited", "readonly", "read-only transaction")):
+        return InvalidInput(f"refused: {message}", hint=_ONLY_READS)
+    if "interrupted" in message or "canceling statement due to statement timeout" in message:
         return InvalidInput(f"refused: the query ran longer than the {seconds:g} s limit and was stopped")
     return InvalidInput(f"the query failed: {message}")
+
+
+def _no_rows() -> InvalidInput:
+    return InvalidInput("refused: the statement returns no rows", hint=_ONLY_READS)
+
+
+def _query_psycopg(
+    db: str | None, statement: str, values: dict[str, Any], *, max_rows: int, seconds: float
+) -> QueryResult | None:
+    """``_query_postgresql`` on psycopg alone: the same transaction, the same statement and values as
+    SQLAlchemy gives psycopg (``pyformat_statement``), the same rows; None when it cannot be exact."""
+    connection = read_postgresql(db)
+    if connection is None:
+        return None
+    import psycopg
+
+    try:
+        try:
+            hstore = connection.execute("SELECT to_regtype('hstore')").fetchone()[0]
+            connection.execute(f"SET LOCAL statement_timeout = {int(seconds * 1000)}")
+        except psycopg.Error:
+            return None  # the general path opens the ledger again and says what is wrong
+        if hstore is not None:
+            return None  # SQLAlchemy loads hstore values as dicts in a database with the extension
+        try:
+            cursor = connection.execute(statement, values)
+            if cursor.description is None:
+                raise _no_rows()
+            rows = cursor.fetchmany(max_rows + 1)
+            columns = [column.name for column in cursor.description]
+        except psycopg.Error as exc:
+            raise _refusal(_first_line(exc), seconds) from None
+    finally:
+        with suppress(psycopg.Error):  # a broken connection: the server has ended the transaction
+            connection.rollback()
+        connection.close()
+    return QueryResult(columns, rows[:max_rows], len(rows) > max_rows)
 
 
 def _query_postgresql(url: URL, sql: str, params: dict[str, Any], *, max_rows: int, seconds: float) -> QueryResult:
@@ -704,10 +787,12 @@ def _query_postgresql(url: URL, sql: str, params: dict[str, Any], *, max_rows: i
     engine = make_engine(url)
     try:
         with translate_errors(url), engine.connect() as connection:
-            connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+            connection.exec_driver_sql(_PG_READ_ONLY)
             connection.exec_driver_sql(f"SET LOCAL statement_timeout = {int(seconds * 1000)}")
             try:
                 result = connection.execute(text(sql), params)
+                if not result.returns_rows:
+                    raise _no_rows()
                 rows = [tuple(r) for r in result.fetchmany(max_rows + 1)]
                 columns = list(result.keys())
             except sa_exc.DBAPIError as exc:

@@ -1,4 +1,4 @@
-"""The console script: `ledger list` and `ledger sql` on a SQLite file, and `--help`, start without Typer.
+"""The console script: `ledger list` and `ledger sql` (SQLite or PostgreSQL), and `--help`, start without Typer.
 
 ``ledger [COMMAND [SUBCOMMAND]] --help`` prints the text Typer prints, stored in ``help.txt`` beside this
 module by ``python -m ledger.cli.docs`` (``tests/test_cli_help.py`` compares them byte for byte, at every
@@ -8,11 +8,12 @@ terminal width: on a terminal narrower than 80 columns, where click wraps help n
 allowance over raw ``sqlite3`` (issue 8: 1.2x) and a quarter of ``ledger list``'s 300 ms. For the plain
 forms of those two commands (the options below, each at most once, values that need no conversion
 library), this module parses the command line itself and runs the same code the commands run
-(``ledger.ops.concession_list``, ``ledger.db.query_read_only``, ``ledger.cli.render``). Anything else
-(``--help``, ``--debug``, an unknown or repeated option, a value Typer would convert or refuse, a
-PostgreSQL URL, a ledger the fast path cannot read exactly) goes to the Typer app untouched, so its
-parsing, messages and exit codes stay Typer's. ``tests/test_cli_quick.py`` checks that every command
-line this module accepts parses to the values Typer gives, and prints the same bytes and exit code.
+(``ledger.ops.concession_list``, ``ledger.db.query_without_sqlalchemy``, ``ledger.cli.render``). Anything
+else (``--help``, ``--debug``, an unknown or repeated option, a value Typer would convert or refuse, a
+ledger the fast path cannot read exactly) goes to the Typer app untouched, so its parsing, messages and
+exit codes stay Typer's. ``tests/test_cli_quick.py`` checks that every command line this module accepts
+parses to the values Typer gives, and prints the same bytes and exit code; ``tests/test_list_postgresql.py``
+and ``tests/test_sql_postgresql.py`` compare the output on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -350,12 +351,14 @@ def parse_sql(words: Sequence[str]) -> dict[str, Any] | None:
 
 def _sql(root: dict[str, Any], p: dict[str, Any]) -> tuple[str | None, list[str]]:
     from ledger.cli.render import render_rows
-    from ledger.db import query_read_only, sqlite_path
+    from ledger.db import query_without_sqlalchemy
 
-    if sqlite_path(root.get("db")) is None:
-        return None, []
     params = sql_params(list(p["param"] or []), p["query"][1:])
-    result = query_read_only(root.get("db"), p["query"][0], params, max_rows=p["max_rows"], seconds=p["timeout"])
+    result = query_without_sqlalchemy(
+        root.get("db"), p["query"][0], params, max_rows=p["max_rows"], seconds=p["timeout"]
+    )  # sqlite3 or psycopg; None when SQLAlchemy must run it
+    if result is None:
+        return None, []
     rows = [dict(zip(result.columns, row, strict=True)) for row in result.rows]
     notes = [f"only the first {p['max_rows']} rows are shown (--max-rows)"] if result.truncated else []
     return render_rows(rows, result.columns, p["fmt"]), notes
