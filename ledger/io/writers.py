@@ -12,15 +12,14 @@ import csv
 import io
 import itertools
 import json
-import os
 import re
-import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
 from ledger.errors import InvalidInput
+from ledger.io.atomic import atomic_open
 from ledger.io.cells import FORMULA_START as FORMULA_START  # re-exported
 from ledger.io.cells import csv_text as csv_text  # re-exported
 from ledger.io.cells import csv_unescape as csv_unescape  # re-exported
@@ -60,37 +59,9 @@ CSV_COLUMNS: dict[str, tuple[str, ...]] = {
 # --- atomic files --------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def atomic_file(path: Path, *, binary: bool = False) -> Iterator[IO[Any]]:
-    """A file that appears at ``path`` complete, or not at all (temp file, fsync, rename)."""
-    target = path.expanduser().absolute()
-    if target.is_dir():
-        raise InvalidInput(f"-o {path}: is a directory; give a file name")
-    if not target.parent.is_dir():
-        raise InvalidInput(f"-o {path}: the folder {target.parent} does not exist")
-    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        os.fchmod(fd, _mode_for(target))
-        handle: IO[Any] = os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="")
-        with handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
-        raise
-
-
-def _mode_for(target: Path) -> int:
-    """The permissions the file would get from a plain open(): the old file's, else 0o666 less the umask."""
-    try:
-        return target.stat().st_mode & 0o777
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+def atomic_file(path: Path, *, binary: bool = False) -> contextlib.AbstractContextManager[IO[Any]]:
+    """A file that appears at ``path`` complete, or not at all (``ledger.io.atomic``: a device in place)."""
+    return atomic_open(path, binary=binary)
 
 
 def _dumps(value: Any) -> str:
