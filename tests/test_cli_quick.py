@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 from ledger.cli import quick
 from ledger.cli.app import app
 from tests.conftest import ROOT, SEEDS
+from tests.startup import run_fresh
 
 pytestmark = pytest.mark.sqlite_only
 GROUP = typer.main.get_command(app)
@@ -178,16 +179,10 @@ def test_the_console_script_is_the_quick_entry_point() -> None:
 
 @pytest.mark.parametrize("args", [["list", "--limit", "2", "-f", "csv"], ["sql", "SELECT 1 AS one", "-f", "csv"]])
 def test_quick_commands_import_neither_typer_nor_the_database_stack(ledger: Path, args: list[str]) -> None:
-    code = (
-        "import sys; from ledger.cli.quick import run\n"
-        f"sys.argv = ['ledger', '--db', {str(ledger)!r}, *{args!r}]\n"
-        "try:\n    run()\nexcept SystemExit as exit:\n    assert not exit.code, exit.code\n"
-        "heavy = {'typer', 'sqlalchemy', 'alembic', 'pydantic', 'rich', 'zipfile', 'json'}\n"
-        "print(sorted({m.split('.')[0] for m in sys.modules} & heavy))"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.splitlines()[-1] == "[]", done.stdout
-    assert len(done.stdout.splitlines()) > 2
+    heavy = ["typer", "sqlalchemy", "alembic", "pydantic", "rich", "zipfile", "json"]
+    lines, loaded = run_fresh("ledger.cli.quick", ["--db", str(ledger), *args], heavy)
+    assert loaded == [], lines
+    assert len(lines) > 1
 
 
 def test_other_commands_run_through_typer_from_the_console_script(ledger: Path) -> None:

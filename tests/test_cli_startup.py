@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from ledger.cli.app import ROOT_VALUE_OPTIONS, app, app_for, command_word
 from ledger.cli.coercion import UNSURE, obvious
 from tests.conftest import Run
+from tests.startup import run_fresh
 
 NAMES = [c.name for c in app.registered_commands] + [g.name for g in app.registered_groups]
 
@@ -85,29 +86,17 @@ def test_narrowed_app_runs_the_command_as_the_whole_app_does(seeded: Path, db_ur
 @pytest.mark.sqlite_only
 def test_sql_on_a_sqlite_file_loads_no_sqlalchemy(ledger_db: Path) -> None:
     """`ledger sql` on a SQLite file needs only the standard library's sqlite3 (SQLAlchemy costs ~0.3 s)."""
-    code = (
-        "import sys; from ledger.cli.app import run\n"
-        f"sys.argv = ['ledger', '--db', {str(ledger_db)!r}, 'sql', 'SELECT count(*) AS n FROM records', '-f', 'csv']\n"
-        "try:\n    run()\nexcept SystemExit as exit:\n    assert not exit.code, exit.code\n"
-        "print(sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'alembic'}))"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.splitlines() == ["n", "0", "[]"]
+    query = ["--db", str(ledger_db), "sql", "SELECT count(*) AS n FROM records", "-f", "csv"]
+    assert run_fresh("ledger.cli.app", query, ["sqlalchemy", "alembic"]) == (["n", "0"], [])
 
 
 @pytest.mark.sqlite_only
 def test_list_on_a_sqlite_file_loads_no_sqlalchemy(seeded: Path) -> None:
     """`ledger list` of concessions on a SQLite file reads through sqlite3 alone (ledger.ops.concession_list)."""
-    code = (
-        "import sys; from ledger.cli.app import run\n"
-        f"sys.argv = ['ledger', '--db', {str(seeded)!r}, 'list', '--limit', '2', '-f', 'csv']\n"
-        "try:\n    run()\nexcept SystemExit as exit:\n    assert not exit.code, exit.code\n"
-        "print(sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'alembic', 'pydantic', 'rich'}))"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    lines = done.stdout.splitlines()
-    assert lines[0].startswith("id,giver,receiver") and len(lines) == 4, lines
-    assert lines[-1] == "[]"
+    lines, loaded = run_fresh("ledger.cli.app", ["--db", str(seeded), "list", "--limit", "2", "-f", "csv"],
+                              ["sqlalchemy", "alembic", "pydantic", "rich"])  # fmt: skip
+    assert lines[0].startswith("id,giver,receiver") and len(lines) == 3, lines
+    assert loaded == []
 
 
 def test_the_quick_path_modules_load_no_export_or_format_libraries() -> None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +22,12 @@ from typer.testing import CliRunner
 
 from ledger.cli.app import app
 from ledger.cli.render import OutputFormat
-from ledger.db import SCHEMA_REVISIONS, make_engine, read_sqlite, resolve_url, session_scope
+from ledger.db import SCHEMA_REVISIONS, make_engine, psycopg_arguments, read_sqlite, resolve_url, session_scope
 from ledger.domain import ConcessionKind, FuzzyDate, Status
 from ledger.errors import NotFound
 from ledger.ops import concession_list, queries
 from tests.conftest import SEEDS
+from tests.pg import PgServer
 
 pytestmark = pytest.mark.sqlite_only
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,6 +59,28 @@ def build_ledger(db: str, folder: Path, seed: int, first_slugs: Callable[[str], 
         _cli(db, "add", "--id", f"renewal-{n}", *renewal, "--renews", renewed)
     for slug in [*picks, "renewal-1"]:
         _cli(db, "retract", slug, "--reason", "test")
+
+
+@contextmanager
+def postgresql_ledger(server: PgServer, folder: Path, seed: int) -> Iterator[str]:
+    """``build_ledger`` in a new database of ``server``; yields its URL, drops the database after."""
+    import psycopg
+
+    name = server.create_database()
+    url = server.url(name)
+    arguments = psycopg_arguments(url)
+    assert arguments is not None
+
+    def first_slugs(kind: str) -> list[str]:
+        with psycopg.connect(**arguments) as connection:
+            sql = "SELECT slug FROM records WHERE type = %s ORDER BY slug LIMIT 3"
+            return [row[0] for row in connection.execute(sql, (kind,))]
+
+    build_ledger(url, folder, seed, first_slugs)
+    try:
+        yield url
+    finally:
+        server.drop_database(name)
 
 
 @pytest.fixture(scope="module", params=[3, 8])

@@ -7,8 +7,6 @@ SQLAlchemy) on a real server, for random filters, and through the CLI in every o
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,29 +22,15 @@ from ledger.cli.render import OutputFormat
 from ledger.db import SCHEMA_REVISIONS, psycopg_arguments, read_connection, read_postgresql
 from ledger.ops import concession_list
 from tests.pg import PgServer
-from tests.test_list_fast_path import LIST_ARGS, _general, build_ledger, filters
+from tests.startup import run_fresh
+from tests.test_list_fast_path import LIST_ARGS, _general, filters, postgresql_ledger
 
 
 @pytest.fixture(scope="module")
 def pg_ledger(pg_server: PgServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The listing ledger of tests/test_list_fast_path.py (seed 3), on PostgreSQL."""
-    import psycopg
-
-    name = pg_server.create_database()
-    url = pg_server.url(name)
-    arguments = psycopg_arguments(url)
-    assert arguments is not None
-
-    def first_slugs(kind: str) -> list[str]:
-        with psycopg.connect(**arguments) as connection:
-            sql = "SELECT slug FROM records WHERE type = %s ORDER BY slug LIMIT 3"
-            return [row[0] for row in connection.execute(sql, (kind,))]
-
-    build_ledger(url, tmp_path_factory.mktemp("pg-list"), 3, first_slugs)
-    try:
+    with postgresql_ledger(pg_server, tmp_path_factory.mktemp("pg-list"), 3) as url:
         yield url
-    finally:
-        pg_server.drop_database(name)
 
 
 @pytest.fixture(scope="module")
@@ -111,16 +95,10 @@ def test_cli_output_is_the_same_on_both_routes(
 
 
 def test_the_console_script_lists_postgresql_without_sqlalchemy(pg_ledger: str) -> None:
-    code = (
-        "import sys; from ledger.cli.quick import run\n"
-        f"sys.argv = ['ledger', '--db', {pg_ledger!r}, 'list', '--limit', '2', '-f', 'csv']\n"
-        "try:\n    run()\nexcept SystemExit as exit:\n    assert not exit.code, exit.code\n"
-        "print(sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'alembic', 'pydantic', 'typer'}))"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    lines = done.stdout.splitlines()
-    assert lines[0].startswith("id,giver,receiver") and len(lines) == 4, lines
-    assert lines[-1] == "[]"
+    lines, loaded = run_fresh("ledger.cli.quick", ["--db", pg_ledger, "list", "--limit", "2", "-f", "csv"],
+                              ["sqlalchemy", "alembic", "pydantic", "typer"])  # fmt: skip
+    assert lines[0].startswith("id,giver,receiver") and len(lines) == 3, lines
+    assert loaded == []
 
 
 def test_read_postgresql_declines_what_it_cannot_read_exactly(

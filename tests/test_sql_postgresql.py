@@ -10,8 +10,6 @@ query; and through the CLI (console script, Typer with either route) in every ou
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from functools import cache
 from typing import Any
@@ -27,30 +25,16 @@ from ledger.cli.app import app
 from ledger.cli.render import OutputFormat
 from ledger.errors import LedgerError
 from tests.pg import PgServer
-from tests.test_list_fast_path import build_ledger
+from tests.startup import run_fresh
+from tests.test_list_fast_path import postgresql_ledger
 
 
 @pytest.fixture(scope="module")
 def pg_ledger(pg_server: PgServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The listing ledger of tests/test_list_fast_path.py (seed 5: seeds, 60 generated concessions,
     renewals, retractions), on PostgreSQL."""
-    import psycopg
-
-    name = pg_server.create_database()
-    url = pg_server.url(name)
-    arguments = db.psycopg_arguments(url)
-    assert arguments is not None
-
-    def first_slugs(kind: str) -> list[str]:
-        with psycopg.connect(**arguments) as connection:
-            sql = "SELECT slug FROM records WHERE type = %s ORDER BY slug LIMIT 3"
-            return [row[0] for row in connection.execute(sql, (kind,))]
-
-    build_ledger(url, tmp_path_factory.mktemp("pg-sql"), 5, first_slugs)
-    try:
+    with postgresql_ledger(pg_server, tmp_path_factory.mktemp("pg-sql"), 5) as url:
         yield url
-    finally:
-        pg_server.drop_database(name)
 
 
 def _general_only(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -267,17 +251,10 @@ def test_cli_output_is_the_same_on_both_routes(
 def test_ledger_sql_on_postgresql_loads_no_sqlalchemy(pg_ledger: str, entry: str, heavy: list[str]) -> None:
     """The console script (and the Typer command, when the console script hands it over) query through
     psycopg alone: SQLAlchemy and its ORM cost about 0.3 s of CPU in a new process."""
-    code = (
-        f"import sys; from {entry} import run\n"
-        f"sys.argv = ['ledger', '--db', {pg_ledger!r}, 'sql', 'SELECT kind, count(*) AS n FROM v_concessions "
-        "WHERE giver = :g GROUP BY kind ORDER BY kind', '-p', 'g', 'by', '-f', 'csv']\n"
-        "try:\n    run()\nexcept SystemExit as exit:\n    assert not exit.code, exit.code\n"
-        f"print(sorted({{m.split('.')[0] for m in sys.modules}} & {set(heavy)!r}))"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    lines = done.stdout.splitlines()
-    assert lines[0] == "kind,n" and len(lines) > 2, lines
-    assert lines[-1] == "[]"
+    query = "SELECT kind, count(*) AS n FROM v_concessions WHERE giver = :g GROUP BY kind ORDER BY kind"
+    lines, loaded = run_fresh(entry, ["--db", pg_ledger, "sql", query, "-p", "g", "by", "-f", "csv"], heavy)
+    assert lines[0] == "kind,n" and len(lines) > 1, lines
+    assert loaded == []
 
 
 # --- what the psycopg route leaves to SQLAlchemy --------------------------------------------------

@@ -299,13 +299,10 @@ class Rendered:
         """The text of every line in the audit's order, in pieces of about a megabyte; a group filled by more
         than one run (a check that reports under another check's name) is merged stably by the sort key, its
         runs taken in the order of the checks that wrote them."""
-        for group in sorted(self.runs):
-            runs = sorted(self.runs[group], key=_first)
-            if len(runs) == 1:
-                yield from self._read(runs[0])
-                continue
-            merged = heapq.merge(*(self._keyed(run) for run in runs), key=_first)
-            yield "".join(line for _key, line in merged)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        for data in self.byte_chunks():
+            yield decoder.decode(data)
+        yield decoder.decode(b"", final=True)
 
     def byte_chunks(self) -> Iterator[bytes]:
         """``chunks``, encoded as UTF-8: a group of one run is copied from the spill file as it lies there (no
